@@ -1,0 +1,1 @@
+"""WTForms classes: they declare fields and validate input, nothing else."""

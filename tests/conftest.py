@@ -1,0 +1,197 @@
+"""Fixtures: a migrated template database built once per run and cloned for
+every test (a file copy on SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL),
+an app per test, and factories for users and facilities.
+
+Set NPMTOOL_TEST_DATABASE_URL=postgresql+psycopg://… to run on PostgreSQL."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select, text
+
+from npmtool import create_app
+from npmtool.database import upgrade_database
+from npmtool.extensions import db
+from npmtool.models import Facility, FacilityType, Region, User
+from npmtool.services.facilities import search_text_for
+from npmtool.services.reference import sync_reference_data
+from npmtool.services.users import create_user
+
+PG_URL = os.environ.get("NPMTOOL_TEST_DATABASE_URL")
+PASSWORD = "correct horse battery"
+_counter = itertools.count(1)
+
+
+def base_config(database_url: str) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-" + uuid.uuid4().hex,
+        "DATABASE_URL": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_SECURE": False,
+        "SERVER_NAME": "npmtool.test",
+        # Tests read English unless they switch language; production defaults to Russian.
+        "BABEL_DEFAULT_LOCALE": "en",
+    }
+
+
+class DatabaseCloner:
+    """Builds the template database once and hands out fresh copies."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.run_id = uuid.uuid4().hex[:8]
+        if PG_URL:
+            # CREATE/DROP DATABASE run outside transactions, on the given database.
+            self.admin_engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+            self.template_url = self._pg_url(f"npmtool_tpl_{self.run_id}")
+        else:
+            self.template_url = f"sqlite:///{workdir / 'template.sqlite'}"
+
+    def _pg_url(self, name: str) -> str:
+        return re.sub(r"/[^/?]+(\?.*)?$", f"/{name}", PG_URL)
+
+    def _pg(self, sql: str) -> None:
+        with self.admin_engine.connect() as conn:
+            conn.execute(text(sql))
+
+    def build_template(self) -> None:
+        if PG_URL:
+            self._pg(f'DROP DATABASE IF EXISTS "npmtool_tpl_{self.run_id}"')
+            self._pg(f'CREATE DATABASE "npmtool_tpl_{self.run_id}"')
+        app = create_app(base_config(self.template_url), instance_path=str(self.workdir / "instance"))
+        upgrade_database(app)
+        with app.app_context():
+            sync_reference_data(db.session, app.extensions["npmtool"].catalogue)
+            db.session.remove()
+            db.engine.dispose()
+
+    def clone(self) -> tuple[str, callable]:
+        n = next(_counter)
+        if PG_URL:
+            name = f"npmtool_t_{self.run_id}_{n}"
+            self._pg(f'CREATE DATABASE "{name}" TEMPLATE "npmtool_tpl_{self.run_id}"')
+            return self._pg_url(name), lambda: self._pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        path = self.workdir / f"test_{n}.sqlite"
+        shutil.copyfile(self.workdir / "template.sqlite", path)
+        return f"sqlite:///{path}", lambda: path.unlink(missing_ok=True)
+
+    def drop_template(self) -> None:
+        if PG_URL:
+            self._pg(f'DROP DATABASE IF EXISTS "npmtool_tpl_{self.run_id}" WITH (FORCE)')
+            self.admin_engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def cloner(tmp_path_factory):
+    cloner = DatabaseCloner(tmp_path_factory.mktemp("db"))
+    cloner.build_template()
+    yield cloner
+    cloner.drop_template()
+
+
+@pytest.fixture
+def database_url(cloner):
+    url, drop = cloner.clone()
+    yield url
+    drop()
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path):
+    """Factory for apps on this test's database, for tests that change config or plugins."""
+    apps = []
+
+    def factory(config: dict | None = None, plugins=()) -> object:
+        app = create_app({**base_config(database_url), **(config or {})}, plugins=plugins,
+                         instance_path=str(tmp_path / "instance"))
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(app):
+    return db.session
+
+
+def region_codes(session, country: str) -> list[str]:
+    return list(session.scalars(select(Region.code).where(Region.country_code == country).order_by(Region.code)))
+
+
+@pytest.fixture
+def make_user(session):
+    def factory(role: str, country: str | None = None, regions: tuple[str, ...] = (), username: str | None = None):
+        region_ids = [session.scalar(select(Region.id).where(Region.code == code)) for code in regions]
+        return create_user(session, None, username=username or f"{role}{next(_counter)}",
+                           full_name=f"Test {role.title()}", role=role, password=PASSWORD,
+                           country_code=country, region_ids=region_ids)
+    return factory
+
+
+@pytest.fixture
+def make_facility(session):
+    def factory(country: str = "KG", region: str | None = None, name: str | None = None, type_code: str | None = None,
+                lat: float | None = None, lon: float | None = None, capacity: int | None = None, code: str | None = None):
+        region_row = session.scalar(select(Region).where(Region.code == region)) if region else \
+            session.scalars(select(Region).where(Region.country_code == country).order_by(Region.code)).first()
+        facility_type = session.scalar(select(FacilityType).where(FacilityType.code == type_code)) if type_code else \
+            session.scalars(select(FacilityType).where(FacilityType.country_code == country)
+                            .order_by(FacilityType.code)).first()
+        facility = Facility(code=code, country_code=country, region_id=region_row.id,
+                            facility_type_id=facility_type.id, authority_id=facility_type.authority_id,
+                            name=name or f"Test facility {next(_counter)}", names={}, address="", lat=lat, lon=lon,
+                            capacity=capacity, populations=["men"], notes="")
+        facility.names = {"ru": facility.name, "en": facility.name}
+        facility.search_text = search_text_for(facility)
+        session.add(facility)
+        session.commit()
+        return facility
+    return factory
+
+
+class AuthActions:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, user: User | str, password: str = PASSWORD):
+        username = user if isinstance(user, str) else user.username
+        return self.client.post("/login", data={"username": username, "password": password})
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
