@@ -21,7 +21,7 @@ $(STAMP): $(BIN)/python setup.cfg pyproject.toml $(foreach d,$(PLUGIN_DIRS),$(d)
 install: $(STAMP) translations
 
 translations: $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -f -q -d npmtool/translations
+	$(BIN)/pybabel compile -f -d npmtool/translations
 
 init: install
 	$(BIN)/npmtool init

@@ -15,9 +15,10 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from npmtool.forms import choices
 from npmtool.labels import FIGURE_LABELS, POPULATION_LABELS
 
-POPULATION_CHOICES = list(POPULATION_LABELS.items())
+POPULATION_CHOICES = choices(POPULATION_LABELS.items())
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -55,7 +56,7 @@ class FacilityForm(FlaskForm):
 
 
 class FigureForm(FlaskForm):
-    kind = SelectField(_l("Figure"), choices=list(FIGURE_LABELS.items()))
+    kind = SelectField(_l("Figure"), choices=choices(FIGURE_LABELS.items()))
     value = IntegerField(_l("Value"), validators=[DataRequired(message=_l("Enter a whole number.")),
                                                   NumberRange(min=0)],
                          render_kw={"inputmode": "numeric"})

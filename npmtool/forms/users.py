@@ -3,10 +3,11 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
+from npmtool.forms import choices
 from npmtool.forms.facilities import MultiCheckboxField
 from npmtool.labels import ROLE_LABELS
 
-ROLE_CHOICES = list(ROLE_LABELS.items())
+ROLE_CHOICES = choices(ROLE_LABELS.items())
 
 
 class UserForm(FlaskForm):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, render_template, request
 from flask_babel import get_locale
+from flask_babel import refresh as refresh_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
@@ -30,6 +31,9 @@ def register_web(app: Flask) -> None:
         user = db.session.get(User, int(user_id))
         return user if user is not None and user.is_active else None
 
+    # The locale is cached on `g`; a request inside an outer app context
+    # (CLI, tests, background jobs) must not inherit an earlier choice.
+    app.before_request(refresh_locale)
     app.before_request(enforce_access)
     register_labels(app)
 

@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from npmtool.extensions import db
+from npmtool.forms import choices
 from npmtool.forms.users import UserForm
 from npmtool.i18n import LANGUAGE_NAMES, tr
 from npmtool.models import AuditEvent, Country, Region, User
@@ -27,11 +28,11 @@ def users():
 
 def _user_form(form: UserForm) -> None:
     countries = db.session.scalars(select(Country).order_by(Country.code)).all()
-    form.country_code.choices = [("", _("All countries"))] + [(c.code, tr(c.names)) for c in countries]
+    form.country_code.choices = choices([("", _("All countries"))] + [(c.code, tr(c.names)) for c in countries])
     regions = db.session.scalars(select(Region).order_by(Region.country_code, Region.code)).all()
-    form.region_ids.choices = [(r.id, f"{tr(r.names)} ({r.country_code})") for r in regions]
-    form.language.choices = [("", _("As the browser asks"))] + [
-        (code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LANGUAGES"]]
+    form.region_ids.choices = choices((r.id, f"{tr(r.names)} ({r.country_code})") for r in regions)
+    form.language.choices = choices([("", _("As the browser asks"))] + [
+        (code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LANGUAGES"]])
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from npmtool.extensions import db
+from npmtool.forms import choices
 from npmtool.forms.facilities import FacilityForm, FigureForm, ImportForm
 from npmtool.i18n import tr
 from npmtool.models import Authority, Country, Facility, FacilityType, Region
@@ -91,9 +92,15 @@ def detail(facility_id: int):
 
 
 def _facility_form(form: FacilityForm) -> None:
-    regions, types, _authorities = _reference_choices(_visible_countries())
-    form.region_id.choices = [(0, "—")] + [(r.id, f"{tr(r.names)} ({r.country_code})") for r in regions]
-    form.facility_type_id.choices = [(0, "—")] + [(t.id, f"{tr(t.names)} ({t.country_code})") for t in types]
+    countries = _visible_countries()
+    regions, types, _authorities = _reference_choices(countries)
+    names = {c.code: tr(c.names) for c in countries}
+    form.region_id.choices = choices([(0, "—")])
+    form.facility_type_id.choices = choices([(0, "—")])
+    for code in names:  # grouped by country: the same words recur in every country
+        form.region_id.choices += choices([(r.id, tr(r.names)) for r in regions if r.country_code == code], names[code])
+        form.facility_type_id.choices += choices(
+            [(t.id, tr(t.names)) for t in types if t.country_code == code], names[code])
 
 
 def _form_data(form: FacilityForm, facility: Facility | None) -> dict:
