@@ -61,6 +61,13 @@ def _load_config(app: Flask, config: dict[str, Any] | None) -> None:
             f"No SECRET_KEY in {os.path.join(app.instance_path, 'config.py')}: run `npmtool init` "
             "to create the instance, or set NPMTOOL_SECRET_KEY."
         )
+    for key in ("DATA_ENCRYPTION_KEYS", "EVIDENCE_SIGNING_KEY"):
+        if not app.config.get(key):
+            raise ConfigurationError(
+                f"No {key} in the configuration: run `npmtool init`, which adds the missing keys "
+                "to instance/config.py without touching the data.")
+    if not app.config.get("EVIDENCE_DIR"):
+        app.config["EVIDENCE_DIR"] = os.path.join(app.instance_path, "evidence")
     url = app.config.get("DATABASE_URL")
     if not url:
         os.makedirs(app.instance_path, exist_ok=True)

@@ -4,7 +4,6 @@ the commands that set up and run a deployment."""
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 from pathlib import Path
 
@@ -16,23 +15,8 @@ from sqlalchemy import select
 from npmtool import ConfigurationError, create_app
 from npmtool.extensions import db
 from npmtool.plugins import PluginError
+from npmtool.cli_evidence import verify_evidence_command
 
-INSTANCE_CONFIG = '''"""Configuration of this npmtool deployment (written by `npmtool init`).
-
-Every key of npmtool/config.py may be set here; NPMTOOL_* environment
-variables override this file. Keep this file private: it holds the secret key.
-"""
-
-SECRET_KEY = {secret_key!r}
-
-# The local demo is served over plain http, so cookies cannot require https.
-# Set both to True (the default) behind https in production.
-SESSION_COOKIE_SECURE = False
-REMEMBER_COOKIE_SECURE = False
-
-# DATABASE_URL = "postgresql+psycopg://npmtool@localhost/npmtool"
-# PLUGINS = ["international", "kazakhstan"]   # a deployment usually runs one country
-'''
 
 
 def _app_factory() -> Flask:
@@ -62,13 +46,12 @@ def init_command(no_registry: bool) -> None:
 
     Safe to run again: it keeps the secret key and the data, applies new
     migrations and reloads reference data from the plugins."""
-    folder = instance_path()
-    folder.mkdir(parents=True, exist_ok=True)
-    config_file = folder / "config.py"
-    if not config_file.exists():
-        config_file.write_text(INSTANCE_CONFIG.format(secret_key=secrets.token_hex(32)), encoding="utf-8")
-        config_file.chmod(0o600)
-        click.echo(f"Created {config_file} with a new secret key.")
+    from npmtool.instance_config import ensure_secrets
+
+    config_file = instance_path() / "config.py"
+    added = ensure_secrets(config_file)
+    if added:
+        click.echo(f"Wrote {', '.join(added)} to {config_file}.")
     app = _app_factory()
     _migrate_and_sync(app, registry=not no_registry)
 
@@ -251,11 +234,34 @@ def demo_command() -> None:
     click.secho("Demo accounts — the passwords are shown only now:", bold=True)
     for username, role, password in result.accounts:
         click.echo(f"  {username:<14} {role:<12} {password}")
-    click.echo(f"Demo: {result.figures} facility figures, {result.visits} visits.")
+    click.echo(f"Demo: {result.figures} facility figures, {result.visits} visits with {result.answers} answers, "
+               f"{result.interviews} interviews.")
+
+
+@click.command("rotate-key")
+@with_appcontext
+def rotate_key_command() -> None:
+    """Seal every interview note and identity under a new data key.
+
+    The new key is written first (beside the old one), the data re-sealed,
+    and only then is the old key removed from instance/config.py."""
+    from npmtool.crypto import Sealer, new_data_key
+    from npmtool.instance_config import write_data_keys
+    from npmtool.services.interviews import reseal_all
+
+    config_file = Path(current_app.instance_path) / "config.py"
+    old_keys = list(current_app.config["DATA_ENCRYPTION_KEYS"])
+    keys = [new_data_key(), *old_keys]
+    write_data_keys(config_file, keys)
+    count = reseal_all(db.session, Sealer(keys))
+    write_data_keys(config_file, keys[:1])
+    current_app.config["DATA_ENCRYPTION_KEYS"] = keys[:1]
+    click.echo(f"Re-sealed {count} interviews under a new key; the old key was removed from {config_file}.")
 
 
 APP_COMMANDS = (sync_plugins_command, db_revision_command, plugins_command, create_user_command,
-                set_password_command, import_facilities_command, demo_command)
+                set_password_command, import_facilities_command, demo_command, rotate_key_command,
+                verify_evidence_command)
 
 
 def register_commands(app: Flask) -> None:

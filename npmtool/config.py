@@ -44,8 +44,24 @@ class Defaults:
     LOGIN_FAILURE_WINDOW_MINUTES = 15
 
     # Uploads (facility import files now, evidence later).
-    MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 32 * 1024 * 1024
     IMPORT_MAX_ROWS = 20000
+
+    # Confidential fields (interview notes, identities) are sealed with the
+    # first of these Fernet keys and opened with any of them; `npmtool init`
+    # writes one, `npmtool rotate-key` adds a new one and re-seals.
+    DATA_ENCRYPTION_KEYS: list[str] = []
+    # Ed25519 private key (base64) that signs evidence manifests.
+    EVIDENCE_SIGNING_KEY: str | None = None
+    # Evidence files; None means instance/evidence.
+    EVIDENCE_DIR: str | None = None
+    EVIDENCE_MAX_BYTES = 30 * 1024 * 1024
+    EVIDENCE_MAX_PIXELS = 80_000_000  # larger images are refused as possible decompression bombs
+    # A photo taken farther than this from the facility gets a warning.
+    EVIDENCE_MAX_DISTANCE_KM = 2.0
+    # Longest side of derived copies.
+    THUMBNAIL_PX = 320
+    PUBLICATION_PX = 1600
 
     # Lists.
     PAGE_SIZE = 25

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from npmtool import create_app
+from npmtool.crypto import new_data_key, new_signing_key
 from npmtool.database import upgrade_database
 from npmtool.extensions import db
 from npmtool.models import Facility, FacilityType, Region, User
@@ -29,8 +30,14 @@ PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
 
 
+DATA_KEY = new_data_key()
+SIGNING_KEY = new_signing_key()
+
+
 def base_config(database_url: str) -> dict:
     return {
+        "DATA_ENCRYPTION_KEYS": [DATA_KEY],
+        "EVIDENCE_SIGNING_KEY": SIGNING_KEY,
         "TESTING": True,
         "SECRET_KEY": "test-" + uuid.uuid4().hex,
         "DATABASE_URL": database_url,
@@ -88,6 +95,20 @@ class DatabaseCloner:
         if PG_URL:
             self._pg(f'DROP DATABASE IF EXISTS "npmtool_tpl_{self.run_id}" WITH (FORCE)')
             self.admin_engine.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """Argon2 is slow on purpose; tests create hundreds of accounts, so they
+    use the same algorithm with the cheapest parameters."""
+    from argon2 import PasswordHasher
+
+    from npmtool.services import users
+
+    original = users._hasher
+    users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    users._hasher = original
 
 
 @pytest.fixture(scope="session")

@@ -14,12 +14,14 @@ from npmtool.cli import main
 from npmtool.extensions import db
 from npmtool.models import Facility, User, Visit
 from npmtool.services.users import authenticate
+from tests.conftest import DATA_KEY, SIGNING_KEY
 
 
 def test_configuration_layers(tmp_path, monkeypatch):
     instance = tmp_path / "instance"
     instance.mkdir()
-    (instance / "config.py").write_text("SECRET_KEY = 'from-file'\nPAGE_SIZE = 10\nGEOCODER = 'nominatim'\n")
+    (instance / "config.py").write_text("SECRET_KEY = 'from-file'\nPAGE_SIZE = 10\nGEOCODER = 'nominatim'\n"
+                                        f"DATA_ENCRYPTION_KEYS = {[DATA_KEY]!r}\nEVIDENCE_SIGNING_KEY = {SIGNING_KEY!r}\n")
     monkeypatch.setenv("NPMTOOL_PAGE_SIZE", "40")
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite"}, instance_path=str(instance))
     assert app.config["SECRET_KEY"] == "from-file"       # instance file over defaults

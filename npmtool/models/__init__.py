@@ -16,9 +16,12 @@ from npmtool.models.reference import (
     VisitType,
 )
 from npmtool.models.users import LoginAttempt, Membership, User
-from npmtool.models.visits import Visit, VisitMember
+from npmtool.models.evidence import CustodyEvent, Evidence, EvidenceFile
+from npmtool.models.interviews import FollowUp, Interview
+from npmtool.models.visits import Answer, Visit, VisitChecklist, VisitMember
 
 __all__ = [
+    "Answer", "CustodyEvent", "Evidence", "EvidenceFile", "FollowUp", "Interview", "VisitChecklist",
     "AuditEvent", "Authority", "Base", "ChecklistItem", "ChecklistSection", "ChecklistTemplate",
     "ComplaintCategory", "ComplaintChannel", "Country", "Facility", "FacilityFigure", "FacilityType",
     "LegalSource", "LoginAttempt", "Membership", "Region", "User", "Visit", "VisitMember", "VisitType",

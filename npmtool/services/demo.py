@@ -10,8 +10,22 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from npmtool.models import Country, Facility, FacilityFigure, Region, User, Visit, VisitMember, VisitType
+from npmtool.crypto import sealer
+from npmtool.models import (
+    Answer,
+    ChecklistItem,
+    Country,
+    Facility,
+    FacilityFigure,
+    Region,
+    User,
+    Visit,
+    VisitMember,
+    VisitType,
+)
+from npmtool.services.interviews import InterviewInput, record_interview
 from npmtool.services.users import create_user, generate_password
+from npmtool.services.visits import attach_checklists
 
 # (username, role, full name, country, region codes, expertise)
 DEMO_ACCOUNTS = [
@@ -35,6 +49,8 @@ class DemoResult:
     accounts: list[tuple[str, str, str]] = field(default_factory=list)
     figures: int = 0
     visits: int = 0
+    answers: int = 0
+    interviews: int = 0
 
 
 def load_demo(session: Session, today: date | None = None, seed: int = 2026) -> DemoResult | None:
@@ -71,9 +87,62 @@ def load_demo(session: Session, today: date | None = None, seed: int = 2026) -> 
         for index, facility in enumerate(facilities[:6]):
             if not visit_types or not team:
                 break
-            result.visits += _visits(session, rng, facility, visit_types, team, expertise, today, index, admin)
+            for visit in _visits(session, rng, facility, visit_types, team, expertise, today, index, admin):
+                result.visits += 1
+                if visit.status == "closed":
+                    result.answers += _answers(session, rng, visit)
+                    if index == 0:
+                        result.interviews += _interview(session, visit)
     session.commit()
     return result
+
+
+NOTES = {
+    "missing": ["No hot water in the shower block", "Register of arrivals incomplete for last month",
+                "No private room for medical examinations", "Cells without natural light"],
+    "improve": ["Repair the boiler and publish a shower schedule", "Record every arrival with date and time",
+                "Equip a room where doctors see patients out of staff hearing"],
+}
+
+
+def _answers(session: Session, rng: random.Random, visit: Visit) -> int:
+    """Answers like a real team's: most items rated, some found wanting."""
+    ids = [i for c in visit.checklists for i in c.item_ids]
+    items = session.scalars(select(ChecklistItem).where(ChecklistItem.id.in_(ids))).all()
+    written = 0
+    for item in items:
+        if rng.random() < 0.25:
+            continue
+        rating, value = None, None
+        if item.answer_type == "rating":
+            rating = rng.choices(("complete", "partly", "not_yet", "not_applicable"), (5, 3, 2, 1))[0]
+        elif item.answer_type == "yesno":
+            value = rng.random() < 0.7
+        elif item.answer_type == "number":
+            value = rng.randint(0, 40)
+        elif item.answer_type == "choice" and item.options.get("choices"):
+            value = rng.choice(item.options["choices"])["code"]
+        elif item.answer_type == "measurement":
+            value = {"area_m2": round(rng.uniform(8, 30), 1), "occupants": rng.randint(2, 10)}
+        else:
+            continue
+        wanting = rating in ("partly", "not_yet")
+        session.add(Answer(visit_id=visit.id, item_id=item.id, rating=rating, value=value,
+                           missing_note=rng.choice(NOTES["missing"]) if wanting else "",
+                           improve_note=rng.choice(NOTES["improve"]) if wanting else "",
+                           created_by_id=visit.created_by_id, updated_by_id=visit.created_by_id))
+        written += 1
+    return written
+
+
+def _interview(session: Session, visit: Visit) -> int:
+    """One interview whose person is at risk of reprisal: the next visit must check on them."""
+    lead = next(m.user for m in visit.team_members if m.role == "lead")
+    record_interview(session, lead, visit, InterviewInput(
+        category="detained", vulnerable_groups=["drug_use"], consent=True, private_setting=True,
+        out_of_staff_hearing=True, allegations=["threats"], reprisal_risk=True,
+        notes="Says staff threatened to move him after he complained about medication. (Demo text.)"), sealer())
+    return 1
 
 
 def _figures(session: Session, rng: random.Random, facility: Facility, today: date, admin: User) -> int:
@@ -92,8 +161,9 @@ def _figures(session: Session, rng: random.Random, facility: Facility, today: da
 
 
 def _visits(session: Session, rng: random.Random, facility: Facility, visit_types: list[VisitType],
-            team: list[User], expertise: dict[str, str], today: date, index: int, admin: User) -> int:
+            team: list[User], expertise: dict[str, str], today: date, index: int, admin: User) -> list[Visit]:
     """A past closed visit and, for some facilities, one planned soon."""
+    visits = []
     plans = [(-rng.randint(200, 500), "closed")]
     if index % 2 == 0:
         plans.append((rng.randint(3, 30), "planned"))
@@ -110,4 +180,8 @@ def _visits(session: Session, rng: random.Random, facility: Facility, visit_type
             visit.team_members.append(VisitMember(user_id=user.id, role=role,
                                                   expertise=expertise.get(user.username, "")))
         session.add(visit)
-    return len(plans)
+        visit.facility = facility
+        attach_checklists(session, visit)
+        session.flush()
+        visits.append(visit)
+    return visits

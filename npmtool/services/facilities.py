@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from npmtool.models import Facility, FacilityFigure, FacilityType, Region, Visit
-from npmtool.services import ServiceError, StaleEdit, audit
+from npmtool.services import ServiceError, StaleEdit, actor_id, audit
 from npmtool.services.geo import bounding_box, check_coordinates, distance_km
 from npmtool.services.scope import facility_clause
 
@@ -90,7 +90,7 @@ def _apply(session: Session, facility: Facility, data: dict[str, Any]) -> None:
 
 
 def create_facility(session: Session, user: Any, data: dict[str, Any]) -> Facility:
-    facility = Facility(populations=[], names={}, created_by_id=user.id, updated_by_id=user.id)
+    facility = Facility(populations=[], names={}, created_by_id=actor_id(user), updated_by_id=actor_id(user))
     _apply(session, facility, data)
     session.add(facility)
     session.flush()
@@ -107,7 +107,7 @@ def update_facility(session: Session, user: Any, facility: Facility, data: dict[
         raise StaleEdit(_l("This facility was changed by someone else after you opened the form."))
     before = {name: getattr(facility, name) for name in ("name", "code", "capacity", "lat", "lon", "address")}
     _apply(session, facility, data)
-    facility.updated_by_id = user.id
+    facility.updated_by_id = actor_id(user)
     changed = {k: [v, getattr(facility, k)] for k, v in before.items() if getattr(facility, k) != v}
     audit.record(session, user, "facility.updated", "facility", facility.id, changed=changed)
     session.commit()
@@ -117,7 +117,7 @@ def update_facility(session: Session, user: Any, facility: Facility, data: dict[
 def add_figure(session: Session, user: Any, facility: Facility, kind: str, value: int, as_of: date,
                source: str) -> FacilityFigure:
     figure = FacilityFigure(facility=facility, kind=kind, value=value, as_of=as_of, source=source,
-                            created_by_id=user.id, updated_by_id=user.id)
+                            created_by_id=actor_id(user), updated_by_id=actor_id(user))
     session.add(figure)
     session.flush()
     audit.record(session, user, "facility.figure_added", "facility", facility.id,

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from npmtool.models import Facility, FacilityFigure, FacilityType, Region
 from npmtool.models.facilities import POPULATIONS
-from npmtool.services import ServiceError, audit
+from npmtool.services import ServiceError, actor_id, audit
 from npmtool.services.facilities import search_text_for
 from npmtool.services.scope import can_edit_facility, can_see_facility
 
@@ -219,7 +219,7 @@ def import_facilities(session: Session, user: Any, filename: str, data: bytes, *
     for entry in parsed:
         facility = entry["target"]
         if facility is None:
-            facility = Facility(created_by_id=user.id)
+            facility = Facility(created_by_id=actor_id(user))
             session.add(facility)
             report.created += 1
         else:
@@ -236,10 +236,11 @@ def import_facilities(session: Session, user: Any, filename: str, data: bytes, *
         facility.capacity = entry["capacity"]
         facility.populations = entry["populations"]
         facility.notes = entry["notes"]
-        facility.updated_by_id = user.id
+        facility.updated_by_id = actor_id(user)
         facility.search_text = search_text_for(facility)
         if entry["figure"]:
-            facility.figures.append(FacilityFigure(**entry["figure"], created_by_id=user.id, updated_by_id=user.id))
+            facility.figures.append(FacilityFigure(**entry["figure"], created_by_id=actor_id(user),
+                                                   updated_by_id=actor_id(user)))
     session.flush()
     audit.record(session, user, "facility.imported", "facility", None, filename=filename,
                  created=report.created, updated=report.updated)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from npmtool.models import LoginAttempt, Membership, Region, User
 from npmtool.models.base import utcnow
 from npmtool.models.users import ROLES
-from npmtool.services import ServiceError, StaleEdit, audit
+from npmtool.services import ServiceError, StaleEdit, actor_id, audit
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
@@ -59,10 +59,10 @@ def create_user(session: Session, actor: Any, *, username: str, full_name: str, 
     if session.scalar(select(User.id).where(User.username == username)):
         raise ServiceError(_l("The user name %(username)s is taken.", username=repr(username)))
     check_password_strength(password)
-    actor_id = getattr(actor, "id", None)
+    acting = actor_id(actor)
     user = User(username=username, full_name=full_name.strip(), email=email.strip(), role=role,
                 password_hash=hash_password(password), country_code=country_code or None, language=language,
-                created_by_id=actor_id, updated_by_id=actor_id)
+                created_by_id=acting, updated_by_id=acting)
     session.add(user)
     _set_regions(session, user, region_ids)
     session.flush()
@@ -85,7 +85,7 @@ def update_user(session: Session, actor: Any, user: User, data: dict[str, Any], 
     user.country_code = data.get("country_code") or None
     user.is_active_account = data["is_active_account"]
     user.language = data.get("language") or None
-    user.updated_by_id = actor.id
+    user.updated_by_id = actor_id(actor)
     _set_regions(session, user, data.get("region_ids", ()))
     after = {"role": user.role, "country_code": user.country_code, "active": user.is_active_account}
     audit.record(session, actor, "user.updated", "user", user.id, before=before, after=after,
@@ -97,7 +97,7 @@ def update_user(session: Session, actor: Any, user: User, data: dict[str, Any], 
 def set_password(session: Session, actor: Any, user: User, password: str) -> None:
     check_password_strength(password)
     user.password_hash = hash_password(password)
-    user.updated_by_id = getattr(actor, "id", None)
+    user.updated_by_id = actor_id(actor)
     audit.record(session, actor, "user.password_set", "user", user.id)
     session.commit()
 

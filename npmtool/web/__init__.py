@@ -16,9 +16,9 @@ from npmtool.web.labels import register_labels
 
 
 def register_web(app: Flask) -> None:
-    from npmtool.web import admin, auth, facilities, main
+    from npmtool.web import admin, auth, evidence, facilities, main, visits
 
-    for module in (auth, main, facilities, admin):
+    for module in (auth, main, facilities, visits, admin, evidence):
         app.register_blueprint(module.bp)
 
     login_manager.login_view = "auth.login"

@@ -12,9 +12,9 @@ from npmtool.forms import choices
 from npmtool.forms.users import UserForm
 from npmtool.i18n import LANGUAGE_NAMES, tr
 from npmtool.models import AuditEvent, Country, Region, User
-from npmtool.services import ServiceError, StaleEdit
 from npmtool.services import users as service
 from npmtool.web.access import allow
+from npmtool.web.saving import attempt
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -44,16 +44,12 @@ def new_user():
         if not form.password.data:
             form.password.errors.append(_("A new account needs a password."))
         else:
-            try:
-                user = service.create_user(
-                    db.session, current_user, username=form.username.data, full_name=form.full_name.data,
-                    role=form.role.data, password=form.password.data, email=form.email.data or "",
-                    country_code=form.country_code.data or None, region_ids=form.region_ids.data or [],
-                    language=form.language.data or None)
-            except ServiceError as exc:
-                db.session.rollback()
-                flash(str(exc), "error")
-            else:
+            user, _status = attempt(lambda: service.create_user(
+                db.session, current_user, username=form.username.data, full_name=form.full_name.data,
+                role=form.role.data, password=form.password.data, email=form.email.data or "",
+                country_code=form.country_code.data or None, region_ids=form.region_ids.data or [],
+                language=form.language.data or None))
+            if user is not None:
                 flash(_("Account %(username)s created.", username=user.username), "success")
                 return redirect(url_for("admin.users"))
     status = 400 if request.method == "POST" else 200
@@ -77,23 +73,17 @@ def edit_user(user_id: int):
     status = 200
     if form.validate_on_submit():
         expected = int(form.version.data) if (form.version.data or "").isdigit() else -1
-        try:
+        def save():
             service.update_user(db.session, current_user, user, {
                 "full_name": form.full_name.data, "email": form.email.data or "", "role": form.role.data,
                 "country_code": form.country_code.data or None, "is_active_account": form.is_active_account.data,
                 "language": form.language.data or None, "region_ids": form.region_ids.data or []}, expected)
             if form.password.data:
                 service.set_password(db.session, current_user, user, form.password.data)
-        except StaleEdit:
-            db.session.rollback()
-            flash(_("Someone else saved this account after you opened the form. Nothing was saved; "
-                    "reload the page to see the current version."), "error")
-            status = 409
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            status = 400
-        else:
+
+        _done, status = attempt(save, _("Someone else saved this account after you opened the form. "
+                                        "Nothing was saved; reload the page to see the current version."))
+        if status is None:
             flash(_("Account %(username)s saved.", username=user.username), "success")
             return redirect(url_for("admin.users"))
     elif request.method == "POST":

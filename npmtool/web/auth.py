@@ -54,7 +54,11 @@ def logout():
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    # Offline copies of visit pages leave the tablet with the person; answers
+    # not yet sent (local storage) stay, to be sent at the next sign-in.
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response
 
 
 @bp.route("/language", methods=["POST"])
