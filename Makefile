@@ -48,5 +48,5 @@ clean-instance:
 # Developers: refresh the catalogues after changing user-facing strings.
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 --add-comments=TRANSLATORS: \
-		--no-location --sort-output -o npmtool/translations/messages.pot npmtool
+		--no-location --sort-output -o npmtool/translations/messages.pot .
 	$(BIN)/pybabel update -i npmtool/translations/messages.pot -d npmtool/translations --no-fuzzy-matching

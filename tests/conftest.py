@@ -6,6 +6,7 @@ Set NPMTOOL_TEST_DATABASE_URL=postgresql+psycopg://… to run on PostgreSQL."""
 
 from __future__ import annotations
 
+import io
 import itertools
 import os
 import re
@@ -14,13 +15,15 @@ import uuid
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from sqlalchemy import create_engine, select, text
 
 from npmtool import create_app
 from npmtool.crypto import new_data_key, new_signing_key
 from npmtool.database import upgrade_database
 from npmtool.extensions import db
-from npmtool.models import Facility, FacilityType, Region, User
+from npmtool.models import Facility, FacilityType, FollowUp, Region, User
+from npmtool.models.users import ROLES
 from npmtool.services.facilities import search_text_for
 from npmtool.services.reference import sync_reference_data
 from npmtool.services.users import create_user
@@ -216,3 +219,27 @@ class AuthActions:
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
+
+
+@pytest.fixture
+def route_world(app, session, make_user, make_facility):
+    """One of everything a URL can name (facility, visit, item, interview,
+    follow-up, photo) and a user of every role in Kyrgyzstan; the monitor
+    leads the visit, so every visit route is theirs to use."""
+    from npmtool.crypto import sealer
+    from npmtool.services.evidence import ingest
+    from npmtool.services.interviews import InterviewInput, record_interview
+    from tests.visit_helpers import make_visit
+
+    facility = make_facility(country="KG", lat=42.87, lon=74.59, capacity=100)
+    users = {role: make_user(role, country="KG") for role in ROLES}
+    visit = make_visit(session, users["coordinator"], [users["monitor"]], facility)
+    interview = record_interview(session, users["monitor"], visit,
+                                 InterviewInput(category="detained", reprisal_risk=True, notes="n"), sealer())
+    follow_up = session.scalar(select(FollowUp).where(FollowUp.interview_id == interview.id))
+    photo = io.BytesIO()
+    Image.new("RGB", (64, 48), (90, 90, 90)).save(photo, "JPEG")
+    evidence = ingest(session, users["monitor"], visit, "photo.jpg", photo.getvalue())
+    return {"users": users, "facility_id": facility.id, "user_id": users["monitor"].id, "visit_id": visit.id,
+            "item_id": visit.checklists[0].item_ids[0], "interview_id": interview.id, "follow_up_id": follow_up.id,
+            "evidence_id": evidence.id}

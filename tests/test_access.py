@@ -3,40 +3,15 @@ without a role declaration, or with a wrong one, fails here."""
 
 from __future__ import annotations
 
-import io
 import re
 
 import pytest
 from flask import url_for
-from PIL import Image
-from sqlalchemy import select
 
-from npmtool.models import FollowUp
 from npmtool.models.users import ROLES
-from npmtool.services.evidence import ingest
 from npmtool.web.access import PUBLIC, allowed_roles
 
 ALL_ROLES = ("anonymous",) + ROLES
-
-
-@pytest.fixture
-def world(app, session, make_user, make_facility):
-    from npmtool.crypto import sealer
-    from npmtool.services.interviews import InterviewInput, record_interview
-    from tests.visit_helpers import make_visit
-
-    facility = make_facility(country="KG", lat=42.87, lon=74.59, capacity=100)
-    users = {role: make_user(role, country="KG") for role in ROLES}
-    # The monitor leads the visit, so every visit route is theirs to use.
-    visit = make_visit(session, users["coordinator"], [users["monitor"]], facility)
-    interview = record_interview(session, users["monitor"], visit,
-                                 InterviewInput(category="detained", reprisal_risk=True, notes="n"), sealer())
-    follow_up = session.scalar(select(FollowUp).where(FollowUp.interview_id == interview.id))
-    photo = io.BytesIO()
-    Image.new("RGB", (64, 48), (90, 90, 90)).save(photo, "JPEG")
-    evidence = ingest(session, users["monitor"], visit, "photo.jpg", photo.getvalue())
-    return {"evidence_id": evidence.id,"facility_id": facility.id, "user_id": users["monitor"].id, "users": users, "visit_id": visit.id,
-            "item_id": visit.checklists[0].item_ids[0], "interview_id": interview.id, "follow_up_id": follow_up.id}
 
 
 def rules(app):
@@ -46,7 +21,7 @@ def rules(app):
         yield rule
 
 
-def build(rule, world) -> str:
+def build(rule, world: dict) -> str:
     values = {arg: world[arg] for arg in rule.arguments}
     return url_for(rule.endpoint, **values)
 
@@ -65,7 +40,8 @@ def test_undeclared_endpoint_is_refused(app, client):
 
 
 @pytest.mark.parametrize("role", ALL_ROLES)
-def test_every_route_for_every_role(app, client, auth, world, role):
+def test_every_route_for_every_role(app, client, auth, route_world, role):
+    world = route_world
     if role != "anonymous":
         assert auth.login(world["users"][role]).status_code == 302
     checked = 0

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from npmtool.models import AuditEvent, Facility, User
+from npmtool.models import Answer, AuditEvent, Facility, User
 from tests.conftest import PASSWORD
 
 
@@ -38,14 +38,15 @@ def test_login_with_real_token_works(csrf_app, make_user):
     assert response.status_code == 302
 
 
-def test_every_post_route_refuses_a_forged_token(csrf_app, session, make_user, make_facility):
-    admin = make_user("admin", username="csrf-admin")
-    facility = make_facility(country="KG")
+@pytest.mark.parametrize("role", ["admin", "monitor"])
+def test_every_post_route_refuses_a_forged_token(csrf_app, session, route_world, role):
+    user = route_world["users"][role]
+    facility = session.get(Facility, route_world["facility_id"])
     client = csrf_app.test_client()
     token = _token(client.get("/login").data)
-    client.post("/login", data={"username": admin.username, "password": PASSWORD, "csrf_token": token})
+    client.post("/login", data={"username": user.username, "password": PASSWORD, "csrf_token": token})
     events_before = session.scalar(select(func.count()).select_from(AuditEvent))
-    values = {"facility_id": facility.id, "user_id": admin.id}
+    values = route_world
     posted = 0
     for rule in csrf_app.url_map.iter_rules():
         if "POST" not in rule.methods:
@@ -54,11 +55,16 @@ def test_every_post_route_refuses_a_forged_token(csrf_app, session, make_user, m
         for arg in rule.arguments:
             url = url.replace(f"<int:{arg}>", str(values[arg]))
         response = client.post(url, data={"csrf_token": "forged-" + token[:10], "name": "Forged",
-                                          "full_name": "Forged", "role": "admin"})
+                                          "full_name": "Forged", "role": "admin", "rating": "partly",
+                                          "category": "detained", "outcome": "Forged", "action": "start"})
         assert response.status_code == 400, url
+        json_response = client.post(url, json={"version": 0, "rating": "partly"},
+                                    headers={"X-CSRFToken": "forged"})
+        assert json_response.status_code == 400, url
         posted += 1
     assert posted >= 6
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(AuditEvent)) == events_before
     assert session.get(Facility, facility.id).name != "Forged"
+    assert session.scalar(select(func.count()).select_from(Answer)) == 0
     assert session.scalar(select(func.count()).select_from(User).where(User.full_name == "Forged")) == 0

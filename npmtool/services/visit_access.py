@@ -15,6 +15,7 @@ from npmtool.services.scope import can_see_facility
 # Routes use these role lists; the functions below add the per-visit rules.
 VISIT_ROLES = ("admin", "coordinator", "monitor")
 TEAM_ROLES = ("coordinator", "monitor")
+WORKING_STATUSES = ("planned", "in_progress", "draft")
 
 
 def is_team_member(user: Any, visit: Visit) -> bool:
@@ -38,8 +39,9 @@ def can_plan_visit(user: Any, visit: Visit | None = None) -> bool:
 
 
 def can_work_on_visit(user: Any, visit: Visit) -> bool:
-    """Answer checklists, record interviews, upload photos."""
-    if visit.status in ("sent", "closed"):
+    """Answer checklists, record interviews, upload photos: until the report
+    goes to review (a reviewer who wants changes returns it to the team)."""
+    if visit.status not in WORKING_STATUSES:
         return False
     if user.role == "coordinator":
         return can_see_facility(user, visit.facility)

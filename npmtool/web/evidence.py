@@ -25,6 +25,7 @@ from npmtool.services import evidence as service
 from npmtool.services.evidence_store import current_store
 from npmtool.services.visit_access import can_read_confidential, can_read_visit, can_work_on_visit
 from npmtool.web.access import allow
+from npmtool.web.visits import load_visit
 
 bp = Blueprint("evidence", __name__)
 
@@ -36,15 +37,6 @@ MAX_BOX_ROWS = service.MAX_REDACTIONS + EMPTY_BOX_ROWS
 
 
 # -- loading and access ---------------------------------------------------------
-
-def _visit(visit_id: int) -> Visit:
-    visit = db.session.get(Visit, visit_id)
-    if visit is None:
-        abort(404)
-    if not can_read_visit(current_user, visit):
-        abort(403)
-    return visit
-
 
 def _evidence(evidence_id: int) -> Evidence:
     evidence = db.session.get(Evidence, evidence_id)
@@ -144,7 +136,7 @@ def _render_index(visit: Visit, form: dict | None = None, status: int = 200):
 @bp.route("/visits/<int:visit_id>/evidence")
 @allow(*READERS)
 def index(visit_id: int):
-    return _render_index(_visit(visit_id))
+    return _render_index(load_visit(visit_id))
 
 
 def _file_uuid(form_uuid: str, index: int, count: int, filename: str) -> str | None:
@@ -162,7 +154,7 @@ def _file_uuid(form_uuid: str, index: int, count: int, filename: str) -> str | N
 @bp.route("/visits/<int:visit_id>/evidence", methods=["POST"])
 @allow(*TEAM)
 def upload(visit_id: int):
-    visit = _visit(visit_id)
+    visit = load_visit(visit_id)
     if not can_work_on_visit(current_user, visit):
         abort(403)
     form = {"caption": request.form.get("caption", "")[:2000], "item_id": _int(request.form.get("item_id")),
@@ -344,7 +336,7 @@ def publication(evidence_id: int):
 @bp.route("/visits/<int:visit_id>/evidence/manifest", methods=["POST"])
 @allow(*READERS)
 def manifest(visit_id: int):
-    visit = _visit(visit_id)
+    visit = load_visit(visit_id)
     envelope = service.sign_manifest(db.session, current_user, visit)
     body = json.dumps(envelope, ensure_ascii=False, indent=2, sort_keys=True)
     return Response(body, mimetype="application/json", headers={

@@ -39,7 +39,8 @@ bp = Blueprint("visits", __name__)
 TEAM = ("coordinator", "monitor")
 
 
-def _visit(visit_id: int) -> Visit:
+def load_visit(visit_id: int) -> Visit:
+    """The visit, or 404; 403 if the signed-in user may not read it."""
     visit = db.session.get(Visit, visit_id)
     if visit is None:
         abort(404)
@@ -115,7 +116,7 @@ def plan():
 @bp.route("/visits/<int:visit_id>/plan", methods=["GET", "POST"])
 @allow("admin", "coordinator")
 def edit_plan(visit_id: int):
-    visit = _visit(visit_id)
+    visit = load_visit(visit_id)
     if not can_plan_visit(current_user, visit):
         abort(403)
     form = PlanForm(obj=visit)
@@ -170,7 +171,7 @@ def _progress(visit: Visit) -> list[dict]:
 @bp.route("/visits/<int:visit_id>")
 @allow(*VISIT_ROLES)
 def detail(visit_id: int):
-    visit = _visit(visit_id)
+    visit = load_visit(visit_id)
     interviews = db.session.scalars(select(Interview).where(Interview.visit_id == visit.id)
                                     .order_by(Interview.id)).all() if can_read_confidential(current_user, visit) else []
     return render_template("visits/detail.html", visit=visit, progress=_progress(visit),
@@ -184,7 +185,7 @@ def detail(visit_id: int):
 @bp.route("/visits/<int:visit_id>/transition", methods=["POST"])
 @allow(*TEAM)
 def transition(visit_id: int):
-    visit = _visit(visit_id)
+    visit = load_visit(visit_id)
     form = TransitionForm()
     if not form.validate_on_submit():
         abort(400)
@@ -215,7 +216,7 @@ def _status_label(status: str):
 @bp.route("/visits/<int:visit_id>/prepare")
 @allow(*VISIT_ROLES)
 def prepare(visit_id: int):
-    visit = _visit(visit_id)
+    visit = load_visit(visit_id)
     prep = service.preparation(db.session, visit)
     return render_template("visits/prepare.html", visit=visit, prep=prep, occupancy=occupancy(visit.facility),
                            follow_up_form=FollowUpForm(), can_work=can_work_on_visit(current_user, visit))
@@ -224,7 +225,7 @@ def prepare(visit_id: int):
 @bp.route("/visits/<int:visit_id>/follow-ups/<int:follow_up_id>", methods=["POST"])
 @allow(*TEAM)
 def resolve_follow_up(visit_id: int, follow_up_id: int):
-    visit = _visit(visit_id)
+    visit = load_visit(visit_id)
     follow_up = db.session.get(FollowUp, follow_up_id)
     if follow_up is None or follow_up.facility_id != visit.facility_id:
         abort(404)
@@ -249,7 +250,7 @@ def resolve_follow_up(visit_id: int, follow_up_id: int):
 @bp.route("/visits/<int:visit_id>/checklist")
 @allow(*VISIT_ROLES)
 def checklist(visit_id: int):
-    visit = _visit(visit_id)
+    visit = load_visit(visit_id)
     if not visit.checklists:
         flash(_("No checklist applies to this facility."), "info")
         return redirect(url_for("visits.detail", visit_id=visit.id))
@@ -292,7 +293,7 @@ def _answer_input() -> tuple[answer_service.AnswerInput, int]:
 @bp.route("/visits/<int:visit_id>/answers/<int:item_id>", methods=["POST"])
 @allow(*TEAM)
 def save_answer(visit_id: int, item_id: int):
-    visit = _visit(visit_id)
+    visit = load_visit(visit_id)
     if not can_work_on_visit(current_user, visit):
         abort(403)
     data, base_version = _answer_input()
@@ -320,7 +321,7 @@ def save_answer(visit_id: int, item_id: int):
 @bp.route("/visits/<int:visit_id>/answers.json")
 @allow(*VISIT_ROLES)
 def answers_json(visit_id: int):
-    visit = _visit(visit_id)
+    visit = load_visit(visit_id)
     return jsonify({str(k): answer_service.answer_payload(v)
                     for k, v in answer_service.answers_by_item(db.session, visit).items()})
 
@@ -329,7 +330,7 @@ def answers_json(visit_id: int):
 
 
 def _confidential_visit(visit_id: int) -> Visit:
-    visit = _visit(visit_id)
+    visit = load_visit(visit_id)
     if not can_read_confidential(current_user, visit):
         abort(403)
     return visit
