@@ -81,14 +81,17 @@ def index():
 @bp.route("/<int:facility_id>")
 @allow(*READERS)
 def detail(facility_id: int):
-    facility = _get_facility(facility_id)
+    return _detail_page(_get_facility(facility_id), FigureForm())
+
+
+def _detail_page(facility: Facility, figure_form: FigureForm, status: int = 200):
     nearest = []
     if facility.lat is not None:
         nearest = service.nearest_facilities(db.session, current_user, facility.lat, facility.lon,
                                              exclude_id=facility.id)
     return render_template("facilities/detail.html", facility=facility, occupancy=service.occupancy(facility),
                            visits=service.recent_visits(db.session, facility), nearest=nearest,
-                           figure_form=FigureForm(), can_edit=can_edit_facility(current_user, facility))
+                           figure_form=figure_form, can_edit=can_edit_facility(current_user, facility)), status
 
 
 def _facility_form(form: FacilityForm) -> None:
@@ -209,13 +212,7 @@ def add_figure(facility_id: int):
                            form.as_of.data, form.source.data.strip())
         flash(_("Figure recorded."), "success")
         return redirect(url_for("facilities.detail", facility_id=facility.id) + "#figures")
-    nearest = []
-    if facility.lat is not None:
-        nearest = service.nearest_facilities(db.session, current_user, facility.lat, facility.lon,
-                                             exclude_id=facility.id)
-    return render_template("facilities/detail.html", facility=facility, occupancy=service.occupancy(facility),
-                           visits=service.recent_visits(db.session, facility), nearest=nearest,
-                           figure_form=form, can_edit=True), 400
+    return _detail_page(facility, form, 400)
 
 
 @bp.route("/import", methods=["GET", "POST"])
