@@ -76,3 +76,19 @@ def test_deactivated_account_loses_its_session(session, client, auth, make_user)
     monitor.is_active_account = False
     session.commit()
     assert client.get("/").status_code == 302
+
+
+def test_signing_in_does_not_make_an_open_account_form_stale(session, client, auth, make_user):
+    from npmtool.models import User
+
+    admin = make_user("admin")
+    target = make_user("monitor")
+    opened = target.version
+    auth.login(target)  # the person signs in while the administrator edits their account
+    auth.logout()
+    session.expire_all()
+    assert session.get(User, target.id).last_login_at is not None
+    auth.login(admin)
+    response = client.post(f"/admin/users/{target.id}", data={
+        "full_name": "Edited", "role": "monitor", "version": opened, "is_active_account": "y"})
+    assert response.status_code == 302

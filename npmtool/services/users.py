@@ -11,7 +11,7 @@ from typing import Any, Iterable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from npmtool.models import LoginAttempt, Membership, Region, User
@@ -141,6 +141,9 @@ def authenticate(session: Session, username: str, password: str, address: str, *
         _hasher.hash(password)
     session.add(LoginAttempt(username=username, address=address, succeeded=ok))
     if ok:
-        user.last_login_at = utcnow()
+        # A plain UPDATE: signing in is not an edit of the account, so it must not
+        # bump the version and make an administrator's open form stale.
+        session.execute(update(User).where(User.id == user.id).values(last_login_at=utcnow())
+                        .execution_options(synchronize_session=False))
     session.commit()
     return LoginResult(user if ok else None)

@@ -13,62 +13,15 @@ import copy
 from typing import Any
 
 from npmtool.hookspecs import hookimpl
-from npmtool.plugin_data import PluginData
+from npmtool.plugin_data import PluginData, standard_hooks
 
 DATA = PluginData("npmtool_kazakhstan")
+# country.yaml, authorities.yaml, … answer their hooks as they are; this module
+# holds only the Kazakh rules.
+globals().update(standard_hooks(DATA))
 
 #: Per the Rules a preventive visit is made by a *group* of NPM participants.
 MIN_TEAM_MEMBERS = 2
-
-
-# --------------------------------------------------------------------------
-# Set-up hooks: one data file each
-# --------------------------------------------------------------------------
-
-
-@hookimpl
-def npmtool_country(settings: dict[str, Any] | None = None) -> dict[str, Any]:
-    country = DATA.yaml("country.yaml")
-    npm_body = (settings or {}).get("npm_body")
-    if npm_body:
-        # A law may move the NPM mandate: the deployment's body replaces ours.
-        country["npm_body"] = copy.deepcopy(npm_body)
-    return country
-
-
-@hookimpl
-def npmtool_authorities() -> list[dict[str, Any]]:
-    return DATA.yaml("authorities.yaml")
-
-
-@hookimpl
-def npmtool_facility_types() -> list[dict[str, Any]]:
-    return DATA.yaml("facility_types.yaml")
-
-
-@hookimpl
-def npmtool_legal_sources() -> list[dict[str, Any]]:
-    return DATA.yaml("legal_sources.yaml")
-
-
-@hookimpl
-def npmtool_checklists() -> list[dict[str, Any]]:
-    return [DATA.yaml("checklists/" + n) for n in DATA.names("checklists")]
-
-
-@hookimpl
-def npmtool_facility_registry() -> list[dict[str, Any]]:
-    return DATA.yaml("registry.yaml")
-
-
-@hookimpl
-def npmtool_complaint_categories() -> dict[str, Any]:
-    return DATA.yaml("complaints.yaml")
-
-
-@hookimpl
-def npmtool_report_formats() -> list[dict[str, Any]]:
-    return DATA.yaml("reports.yaml")
 
 
 # --------------------------------------------------------------------------

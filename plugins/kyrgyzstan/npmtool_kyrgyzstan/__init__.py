@@ -6,59 +6,15 @@ that people who know the law can correct it without reading code.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from npmtool.hookspecs import hookimpl
-from npmtool.plugin_data import PluginData
+from npmtool.plugin_data import PluginData, standard_hooks
 
 DATA = PluginData(__name__)
-
-
-@hookimpl
-def npmtool_country(settings: dict[str, Any]) -> dict[str, Any]:
-    country = DATA.yaml("country.yaml")
-    # The NPM mandate moved from the NCPT to the Ombudsman in 2025 and may move
-    # again: a deployment names its current body in its settings.
-    npm_body = (settings or {}).get("npm_body")
-    if npm_body:
-        country["npm_body"] = copy.deepcopy(npm_body)
-    return country
-
-
-@hookimpl
-def npmtool_authorities() -> list[dict[str, Any]]:
-    return DATA.yaml("authorities.yaml")
-
-
-@hookimpl
-def npmtool_facility_types() -> list[dict[str, Any]]:
-    return DATA.yaml("facility_types.yaml")
-
-
-@hookimpl
-def npmtool_legal_sources() -> list[dict[str, Any]]:
-    return DATA.yaml("legal_sources.yaml")
-
-
-@hookimpl
-def npmtool_checklists() -> list[dict[str, Any]]:
-    return [DATA.yaml("checklists/" + name) for name in DATA.names("checklists")]
-
-
-@hookimpl
-def npmtool_facility_registry() -> list[dict[str, Any]]:
-    return DATA.yaml("registry.yaml")
-
-
-@hookimpl
-def npmtool_complaint_categories() -> dict[str, Any]:
-    return DATA.yaml("complaints.yaml")
-
-
-@hookimpl
-def npmtool_report_formats() -> list[dict[str, Any]]:
-    return DATA.yaml("reports.yaml")
+# country.yaml, authorities.yaml, … answer their hooks as they are; this module
+# holds only the Kyrgyz rules.
+globals().update(standard_hooks(DATA))
 
 
 def _code(value: Any) -> str:
