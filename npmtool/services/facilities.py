@@ -172,7 +172,7 @@ def nearest_facilities(session: Session, user: Any, lat: float, lon: float, *, l
 
 def recent_visits(session: Session, facility: Facility, limit: int = 20) -> list[Visit]:
     return list(session.scalars(
-        select(Visit).where(Visit.facility_id == facility.id)
+        select(Visit).options(selectinload(Visit.team_members)).where(Visit.facility_id == facility.id)
         .order_by(Visit.starts_on.desc()).limit(limit)))
 
 

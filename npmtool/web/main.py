@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, send_from_directory
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from npmtool.extensions import db
 from npmtool.models import Country, Visit
@@ -24,6 +25,7 @@ def home():
     if current_user.role != "cso":
         upcoming = db.session.scalars(
             visible_visits_query(current_user).where(Visit.status.in_(("planned", "in_progress")))
+            .options(selectinload(Visit.facility), selectinload(Visit.team_members))
             .order_by(Visit.starts_on).limit(10)).all()
     host = current_app.extensions["npmtool"]
     return render_template("main/home.html", countries=countries, counts=counts, upcoming=upcoming,

@@ -151,30 +151,13 @@ def edit_plan(visit_id: int):
 # -- overview, preparation, workflow ----------------------------------------
 
 
-def _progress(visit: Visit) -> list[dict]:
-    """Answered / total per section of each checklist."""
-    answered = {item_id for item_id, a in answer_service.answers_by_item(db.session, visit).items()
-                if answer_service.is_answered(a)}
-    result = []
-    for checklist in visit.checklists:
-        wanted = set(checklist.item_ids)
-        sections = []
-        for section in checklist.template.sections:
-            ids = [i.id for i in section.items if i.id in wanted]
-            if ids:
-                sections.append({"section": section, "total": len(ids), "done": len(answered & set(ids))})
-        result.append({"checklist": checklist, "sections": sections,
-                       "total": sum(s["total"] for s in sections), "done": sum(s["done"] for s in sections)})
-    return result
-
-
 @bp.route("/visits/<int:visit_id>")
 @allow(*VISIT_ROLES)
 def detail(visit_id: int):
     visit = load_visit(visit_id)
     interviews = db.session.scalars(select(Interview).where(Interview.visit_id == visit.id)
                                     .order_by(Interview.id)).all() if can_read_confidential(current_user, visit) else []
-    return render_template("visits/detail.html", visit=visit, progress=_progress(visit),
+    return render_template("visits/detail.html", visit=visit, progress=service.visit_progress(db.session, visit),
                            actions=service.available_actions(current_user, visit),
                            transition_form=TransitionForm(version=visit.version), interviews=interviews,
                            can_work=can_work_on_visit(current_user, visit),
@@ -267,7 +250,7 @@ def checklist(visit_id: int):
         if section_items:
             sections.append((section, section_items))
     return render_template("visits/checklist.html", visit=visit, current=current, sections=sections,
-                           answers=answers, sources=sources, progress=_progress(visit),
+                           answers=answers, sources=sources, progress=service.visit_progress(db.session, visit),
                            can_work=can_work_on_visit(current_user, visit), payload=answer_service.answer_payload,
                            is_answered=answer_service.is_answered)
 

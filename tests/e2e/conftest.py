@@ -22,6 +22,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.e2e)
 
 
+def sign_in(page, base: str, username: str) -> None:
+    from tests.conftest import PASSWORD
+
+    page.goto(base + "/login")
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(base + "/")
+
+
 @pytest.fixture(scope="session")
 def chromium_path():
     if CHROMIUM is None:

@@ -7,14 +7,7 @@ from sqlalchemy import select
 from npmtool.extensions import db
 from npmtool.models import Facility, FacilityFigure
 from tests.conftest import PASSWORD
-
-
-def sign_in(page, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(base + "/")
+from tests.e2e.conftest import sign_in
 
 
 def test_coordinator_finds_a_facility_and_records_a_figure(live_app, page, shot, make_user, make_facility):

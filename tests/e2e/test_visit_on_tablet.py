@@ -13,16 +13,8 @@ from npmtool.crypto import sealer
 from npmtool.extensions import db
 from npmtool.models import Answer, ChecklistItem, Evidence, Interview, Visit
 from npmtool.services.interviews import open_interview
-from tests.conftest import PASSWORD
+from tests.e2e.conftest import sign_in
 from tests.visit_helpers import kg_colony_type, make_visit
-
-
-def sign_in(page, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(base + "/")
 
 
 def planned_visit(app, make_user, make_facility):
