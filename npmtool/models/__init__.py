@@ -19,10 +19,21 @@ from npmtool.models.users import LoginAttempt, Membership, User
 from npmtool.models.evidence import CustodyEvent, Evidence, EvidenceFile
 from npmtool.models.interviews import FollowUp, Interview
 from npmtool.models.visits import Answer, Visit, VisitChecklist, VisitMember
+from npmtool.models.recommendations import (
+    AuthorityResponse,
+    DeadlineRevision,
+    Finding,
+    Recommendation,
+    RecommendationDocument,
+    RecommendationEvent,
+    Verification,
+)
 
 __all__ = [
     "Answer", "CustodyEvent", "Evidence", "EvidenceFile", "FollowUp", "Interview", "VisitChecklist",
     "AuditEvent", "Authority", "Base", "ChecklistItem", "ChecklistSection", "ChecklistTemplate",
     "ComplaintCategory", "ComplaintChannel", "Country", "Facility", "FacilityFigure", "FacilityType",
     "LegalSource", "LoginAttempt", "Membership", "Region", "User", "Visit", "VisitMember", "VisitType",
+    "AuthorityResponse", "DeadlineRevision", "Finding", "Recommendation", "RecommendationDocument",
+    "RecommendationEvent", "Verification",
 ]

@@ -31,8 +31,8 @@ class EvidenceFile(Base):
 
 
 class Evidence(Base):
-    """A reference from a visit (and optionally an item, interview or
-    finding) to an evidence file, with what was read and derived from it."""
+    """A reference from a visit (and optionally an item or interview) to an
+    evidence file; findings link to it through ``finding_evidence``, with what was read and derived from it."""
 
     __tablename__ = "evidence"
     __table_args__ = (Index("ix_evidence_visit", "visit_id", "id"),)
@@ -42,8 +42,6 @@ class Evidence(Base):
     file_id: Mapped[int] = mapped_column(ForeignKey("evidence_file.id"), index=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("checklist_item.id"))
     interview_id: Mapped[int | None] = mapped_column(ForeignKey("interview.id"))
-    # Findings arrive with the recommendations module; the link is kept as a number until then.
-    finding_id: Mapped[int | None]
     caption: Mapped[str] = mapped_column(Text, default="")
     # EXIF facts as read: taken_at, lat, lon, device (make/model), orientation.
     exif: Mapped[dict[str, Any]]

@@ -691,7 +691,7 @@ def _replay(session: Session, client_uuid: str, visit: Visit, sha256: str) -> Ev
 
 def ingest(session: Session, user: User, visit: Visit, filename: str, data_or_stream: bytes | BinaryIO,
            item_id: int | None = None, interview_id: int | None = None, caption: str = "",
-           client_uuid: str | None = None, finding_id: int | None = None, *, config: Any | None = None,
+           client_uuid: str | None = None, *, config: Any | None = None,
            store: FileSystemStore | None = None, today: date | None = None) -> Evidence:
     """Receive one photo for a visit. Returns the new ``Evidence`` (or, for a
     retried upload with the same ``client_uuid``, the one stored the first
@@ -729,7 +729,7 @@ def ingest(session: Session, user: User, visit: Visit, filename: str, data_or_st
                          tasks.submit(_put, store, derived.publication_sha256, derived.publication, "publication")]
                 warnings += check_against_visit(facts, visit, config["EVIDENCE_MAX_DISTANCE_KM"])
                 evidence = _insert(session, user, visit, received, image_facts, facts, warnings, derived,
-                                   filename, caption, item_id, interview_id, finding_id, client_uuid)
+                                   filename, caption, item_id, interview_id, client_uuid)
             finally:
                 _settle(written, *jobs)
             if getattr(evidence, "replayed", False):  # the same retry was stored meanwhile
@@ -788,7 +788,7 @@ def _insert(session: Session, user: User, visit: Visit, received: Received, *arg
 
 def _add_rows(session: Session, user: User, visit: Visit, received: Received, file_row: EvidenceFile | None,
               image_facts: ImageFacts, facts: dict, warnings: list, derived: Derived, filename: str, caption: str,
-              item_id: int | None, interview_id: int | None, finding_id: int | None,
+              item_id: int | None, interview_id: int | None,
               client_uuid: str | None) -> Evidence:
     """Insert the file (if new), the reference and its custody events."""
     new_file = file_row is None
@@ -802,7 +802,7 @@ def _add_rows(session: Session, user: User, visit: Visit, received: Received, fi
                                   .order_by(Evidence.id).limit(20)).all()
         warnings.insert(0, {"code": "duplicate", "evidence_ids": list(earlier)})
     evidence = Evidence(visit_id=visit.id, file=file_row, item_id=item_id, interview_id=interview_id,
-                        finding_id=finding_id, caption=caption, exif=facts, warnings=warnings, redactions=[],
+                        caption=caption, exif=facts, warnings=warnings, redactions=[],
                         thumbnail_sha256=derived.thumbnail_sha256, publication_sha256=derived.publication_sha256,
                         client_uuid=client_uuid, uploaded_by_id=user.id)
     session.add(evidence)
