@@ -19,6 +19,7 @@ from npmtool.models.users import LoginAttempt, Membership, User
 from npmtool.models.evidence import CustodyEvent, Evidence, EvidenceFile
 from npmtool.models.interviews import FollowUp, Interview
 from npmtool.models.visits import Answer, Visit, VisitChecklist, VisitMember
+from npmtool.models.reports import GeneratedReport
 from npmtool.models.recommendations import (
     AuthorityResponse,
     DeadlineRevision,
@@ -35,5 +36,5 @@ __all__ = [
     "ComplaintCategory", "ComplaintChannel", "Country", "Facility", "FacilityFigure", "FacilityType",
     "LegalSource", "LoginAttempt", "Membership", "Region", "User", "Visit", "VisitMember", "VisitType",
     "AuthorityResponse", "DeadlineRevision", "Finding", "Recommendation", "RecommendationDocument",
-    "RecommendationEvent", "Verification",
+    "RecommendationEvent", "Verification", "GeneratedReport",
 ]

@@ -1,14 +1,14 @@
-"""findings and recommendations
+"""findings recommendations reports
 
-Revision ID: 13216427df08
+Revision ID: 4b876d7827c4
 Revises: 5f5fba173be0
-Create Date: 2026-11-23 13:41:32.006056
+Create Date: 2026-11-23 13:44:00.549891
 """
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-revision = '13216427df08'
+revision = '4b876d7827c4'
 down_revision = '5f5fba173be0'
 branch_labels = None
 depends_on = None
@@ -47,6 +47,31 @@ def upgrade() -> None:
     with op.batch_alter_table('finding', schema=None) as batch_op:
         batch_op.create_index('ix_finding_facility_item_code', ['facility_id', 'item_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_finding_visit_id'), ['visit_id'], unique=False)
+
+    op.create_table('generated_report',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('country_code', sa.String(length=2), nullable=False),
+    sa.Column('format_code', sa.String(length=60), nullable=False),
+    sa.Column('scope', sa.String(length=10), nullable=False),
+    sa.Column('visit_id', sa.Integer(), nullable=True),
+    sa.Column('period_start', sa.Date(), nullable=True),
+    sa.Column('period_end', sa.Date(), nullable=True),
+    sa.Column('language', sa.String(length=5), nullable=False),
+    sa.Column('output', sa.String(length=5), nullable=False),
+    sa.Column('inputs_hash', sa.String(length=64), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('summary', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('generated_at', sa.DateTime(), nullable=False),
+    sa.Column('generated_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['country_code'], ['country.code'], name=op.f('fk_generated_report_country_code_country')),
+    sa.ForeignKeyConstraint(['generated_by_id'], ['user.id'], name=op.f('fk_generated_report_generated_by_id_user')),
+    sa.ForeignKeyConstraint(['visit_id'], ['visit.id'], name=op.f('fk_generated_report_visit_id_visit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_generated_report'))
+    )
+    with op.batch_alter_table('generated_report', schema=None) as batch_op:
+        batch_op.create_index('ix_generated_report_lookup', ['country_code', 'format_code', 'visit_id', 'period_start', 'language', 'output'], unique=False)
 
     op.create_table('recommendation',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -261,6 +286,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_recommendation_authority_status')
 
     op.drop_table('recommendation')
+    with op.batch_alter_table('generated_report', schema=None) as batch_op:
+        batch_op.drop_index('ix_generated_report_lookup')
+
+    op.drop_table('generated_report')
     with op.batch_alter_table('finding', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_finding_visit_id'))
         batch_op.drop_index('ix_finding_facility_item_code')
