@@ -16,6 +16,7 @@ from npmtool import ConfigurationError, create_app
 from npmtool.extensions import db
 from npmtool.plugins import PluginError
 from npmtool.cli_evidence import verify_evidence_command
+from npmtool.cli_reports import annual_reports_command
 
 
 
@@ -241,27 +242,28 @@ def demo_command() -> None:
 @click.command("rotate-key")
 @with_appcontext
 def rotate_key_command() -> None:
-    """Seal every interview note and identity under a new data key.
+    """Seal every confidential value (interviews, complaints) under a new data key.
 
     The new key is written first (beside the old one), the data re-sealed,
     and only then is the old key removed from instance/config.py."""
     from npmtool.crypto import Sealer, new_data_key
     from npmtool.instance_config import write_data_keys
-    from npmtool.services.interviews import reseal_all
+    from npmtool.services.resealing import reseal_all
 
     config_file = Path(current_app.instance_path) / "config.py"
     old_keys = list(current_app.config["DATA_ENCRYPTION_KEYS"])
     keys = [new_data_key(), *old_keys]
     write_data_keys(config_file, keys)
-    count = reseal_all(db.session, Sealer(keys))
+    counts = reseal_all(db.session, Sealer(keys))
     write_data_keys(config_file, keys[:1])
     current_app.config["DATA_ENCRYPTION_KEYS"] = keys[:1]
-    click.echo(f"Re-sealed {count} interviews under a new key; the old key was removed from {config_file}.")
+    summary = ", ".join(f"{table} {count}" for table, count in counts.items())
+    click.echo(f"Re-sealed under a new key ({summary}); the old key was removed from {config_file}.")
 
 
 APP_COMMANDS = (sync_plugins_command, db_revision_command, plugins_command, create_user_command,
                 set_password_command, import_facilities_command, demo_command, rotate_key_command,
-                verify_evidence_command)
+                verify_evidence_command, annual_reports_command)
 
 
 def register_commands(app: Flask) -> None:

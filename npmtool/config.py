@@ -66,6 +66,16 @@ class Defaults:
     # Lists.
     PAGE_SIZE = 25
 
+    # Public complaint form and tracking page: requests per address per
+    # window (behind a reverse proxy, apply ProxyFix so the address is the
+    # visitor's, not the proxy's).
+    COMPLAINT_FORM_LIMIT = 10
+    COMPLAINT_FORM_WINDOW_MINUTES = 60
+    COMPLAINT_TRACK_LIMIT = 20
+    COMPLAINT_TRACK_WINDOW_MINUTES = 15
+    COMPLAINT_MAX_ATTACHMENTS = 3
+    COMPLAINT_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+
     # Geocoding is off by default: monitors often work without network.
     # Set to "nominatim" (with GEOCODER_USER_AGENT) to offer address look-up.
     GEOCODER: str | None = None

@@ -52,6 +52,16 @@ class Sealer:
         except InvalidToken:
             raise SealError("this value was sealed with a key that is not configured") from None
 
+    def seal_bytes(self, data: bytes) -> bytes:
+        """Seal a file's bytes as they are (no text round trip)."""
+        return self._fernet.encrypt(data)
+
+    def open_bytes(self, token: bytes) -> bytes:
+        try:
+            return self._fernet.decrypt(bytes(token))
+        except InvalidToken:
+            raise SealError("this value was sealed with a key that is not configured") from None
+
     def reseal(self, token: bytes | None) -> bytes | None:
         """Re-encrypt under the first (newest) key."""
         if not token:

@@ -60,3 +60,58 @@ VISIT_ACTION_LABELS = {
     "return": _l("Return to the team"),
     "close": _l("Close the visit"),
 }
+
+# Recommendations (models/recommendations.py codes).
+PRIORITY_LABELS = {"normal": _l("normal"), "high": _l("high"), "urgent": _l("urgent")}
+PRIORITY_FLAG_LABELS = {
+    "risk_to_life": _l("Risk to life"),
+    "torture_allegation": _l("Torture allegation"),
+    "ill_treatment_allegation": _l("Ill-treatment allegation"),
+    "repeated": _l("Repeated (found at the previous visit too)"),
+}
+TOPIC_LABELS = {
+    "treatment": _l("Treatment"),
+    "conditions": _l("Material conditions"),
+    "overcrowding": _l("Overcrowding"),
+    "health_care": _l("Health care"),
+    "food_water": _l("Food and water"),
+    "hygiene": _l("Hygiene"),
+    "contact_outside": _l("Contact with the outside world"),
+    "legal_safeguards": _l("Legal safeguards"),
+    "complaints": _l("Complaints"),
+    "discipline_isolation": _l("Discipline and isolation"),
+    "use_of_force": _l("Use of force"),
+    "vulnerable_groups": _l("Groups in a situation of vulnerability"),
+    "activities": _l("Activities"),
+    "staff": _l("Staff"),
+    "registers": _l("Registers and records"),
+    "other": _l("Other"),
+}
+RESPONSE_KIND_LABELS = {
+    "accepted": _l("accepted"),
+    "partially_accepted": _l("partially accepted"),
+    "rejected": _l("rejected"),
+}
+ASSESSMENT_LABELS = {
+    "not_started": _l("not started"),
+    "in_progress": _l("in progress"),
+    "implemented": _l("implemented"),
+    "partially_implemented": _l("partially implemented"),
+    "not_implemented": _l("not implemented"),
+    "no_longer_applicable": _l("no longer applicable"),
+}
+RECOMMENDATION_STATUS_LABELS = {"open": _l("open"), "closed": _l("closed")}
+VERIFICATION_KIND_LABELS = {"visit": _l("at a visit"), "document": _l("from a document")}
+RECOMMENDATION_EVENT_LABELS = {
+    "created": _l("Issued"),
+    "edited": _l("Edited"),
+    "response": _l("Authority's response recorded"),
+    "assessment": _l("Assessment changed"),
+    "deadline": _l("Deadline revised"),
+    "verification": _l("Verified"),
+    "comment": _l("Comment"),
+    "council_decision": _l("Council decision"),
+    "reopened": _l("Reopened"),
+    "document": _l("Document filed"),
+    "escalated": _l("Priority raised"),
+}

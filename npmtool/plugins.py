@@ -640,7 +640,8 @@ def _add_report_formats(cat: Catalogue, check: _Checker, plugin: str, data: Any)
             spath = f"{path}.sections[{j}]"
             check.mapping(spath, section, ("code", "titles"))
             sections.append({"code": check.lower_code(f"{spath}.code", section["code"]),
-                             "titles": check.l10n(f"{spath}.titles", section["titles"])})
+                             "titles": check.l10n(f"{spath}.titles", section["titles"]),
+                             **_section_options(cat, check, spath, section, country)})
         formats.append({
             "plugin": plugin, "country": country, "code": code,
             "titles": check.l10n(f"{path}.titles", entry["titles"]),
@@ -651,6 +652,31 @@ def _add_report_formats(cat: Catalogue, check: _Checker, plugin: str, data: Any)
                           for j, lang in enumerate(check.sequence(f"{path}.languages", entry["languages"], allow_empty=False))],
             "sections": sections, "render": render,
         })
+
+
+def _section_options(cat: Catalogue, check: _Checker, path: str, section: dict, country: str) -> dict:
+    """Optional keys of a report section: which of the core's section
+    builders fills it (``builder``, default: its code), a fixed paragraph
+    (``text``, L10n) and what it covers (``authorities``, ``facility_types``,
+    ``topics``: codes), e.g. a chapter of an annual report per authority."""
+    options: dict[str, Any] = {}
+    if section.get("builder") is not None:
+        options["builder"] = check.lower_code(f"{path}.builder", section["builder"])
+    if section.get("text") is not None:
+        options["text"] = check.l10n(f"{path}.text", section["text"])
+    for key, known in (("authorities", cat.authorities), ("facility_types", cat.facility_types)):
+        if section.get(key) is None:
+            continue
+        codes = [check.upper_code(f"{path}.{key}[{i}]", code)
+                 for i, code in enumerate(check.sequence(f"{path}.{key}", section[key], allow_empty=False))]
+        for i, code in enumerate(codes):
+            if code not in known or known[code].get("country", country) != country:
+                raise check.fail(f"{path}.{key}[{i}]", f"{code!r} is not one of this country's {key.replace('_', ' ')}")
+        options[key] = codes
+    if section.get("topics") is not None:
+        options["topics"] = [check.lower_code(f"{path}.topics[{i}]", code)
+                             for i, code in enumerate(check.sequence(f"{path}.topics", section["topics"], allow_empty=False))]
+    return options
 
 
 def validate_plugin_module(module: Any, name: str = "candidate") -> Catalogue:

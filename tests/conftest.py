@@ -240,6 +240,18 @@ def route_world(app, session, make_user, make_facility):
     photo = io.BytesIO()
     Image.new("RGB", (64, 48), (90, 90, 90)).save(photo, "JPEG")
     evidence = ingest(session, users["monitor"], visit, "photo.jpg", photo.getvalue())
-    return {"users": users, "facility_id": facility.id, "user_id": users["monitor"].id, "visit_id": visit.id,
+    from npmtool.services.findings import FindingInput, create_finding
+    finding = create_finding(session, users["monitor"], visit, FindingInput(title="Finding"))
+    from tests.recommendation_helpers import make_recommendation
+    rec = make_recommendation(session, users["coordinator"], facility, with_document=True)
+    from tests.complaint_helpers import world_complaint
+    complaint, opening = world_complaint(session, users, facility)
+    from npmtool.services.reports import generate_report, year_period
+    report = generate_report(session, users["admin"], "KG", "annual_report", period=year_period(visit.starts_on.year),
+                             language="ru", output="html")
+    return {"report_id": report.id, "users": users, "facility_id": facility.id, "user_id": users["monitor"].id, "visit_id": visit.id,
             "item_id": visit.checklists[0].item_ids[0], "interview_id": interview.id, "follow_up_id": follow_up.id,
-            "evidence_id": evidence.id}
+            "evidence_id": evidence.id, "finding_id": finding.id,
+            "recommendation_id": rec.id, "recommendation_document_id": rec.documents[0].id,
+            "complaint_id": complaint.id, "attachment_id": complaint.attachments[0].id, "opening_id": opening.id,
+            "fmt": "xlsx"}  # /recommendations/export.<fmt>, /council/meeting-pack.<fmt>

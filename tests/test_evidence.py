@@ -466,6 +466,17 @@ def test_corrupt_jpeg_is_refused(session, world, store, upload, kind):
     assert_nothing_stored(session, store)
 
 
+def test_damaged_photo_refused_after_a_pdf_was_rendered(session, world, store, upload):
+    # WeasyPrint loosens Pillow's decoding for the whole process when it is
+    # imported; rendering a report must not make evidence checks lenient.
+    from npmtool.weasy import weasyprint
+
+    weasyprint().HTML(string="<p>report</p>").write_pdf()
+    with pytest.raises(service.CorruptImage, match="damaged or incomplete"):
+        upload(corrupt("quantisation_table"))
+    assert_nothing_stored(session, store)
+
+
 def test_intact_noisy_jpeg_is_accepted(session, world, upload):
     assert upload(noisy_jpeg()).file.size > 100_000
 

@@ -142,6 +142,9 @@ def test_interview_through_the_web(client, auth, session, team):
 
 def test_rotate_key_reseals_and_drops_the_old_key(app, session, team, tmp_path, runner):
     from npmtool.instance_config import ensure_secrets
+    from npmtool.models.complaints import Complaint, ComplaintAttachment
+    from npmtool.services.complaints import Upload, open_attachment
+    from tests.complaint_helpers import make_complaint, png_bytes
 
     config_file = tmp_path / "instance" / "config.py"
     ensure_secrets(config_file)
@@ -150,9 +153,13 @@ def test_rotate_key_reseals_and_drops_the_old_key(app, session, team, tmp_path, 
         config_file.read_text().split("DATA_ENCRYPTION_KEYS = ")[1].split("\n")[0], repr([old_key])))
     interview = record(session, team, consent_to_be_named=True, identity=NAME)
     before = bytes(interview.notes_sealed)
+    # Complaints are sealed with the same keys: dropping the old key must not
+    # leave a complainant's text or attachment unreadable.
+    complaint, _code = make_complaint(session, team["coordinator"], identity="Complainant Name", consent_to_be_named=True,
+                                      attachments=[Upload("injury.png", png_bytes())])
     result = runner.invoke(args=["rotate-key"])
     assert result.exit_code == 0, result.output
-    assert "Re-sealed 1 interviews" in result.output
+    assert "interview 1" in result.output and "complaint 1" in result.output
     new_keys = app.config["DATA_ENCRYPTION_KEYS"]
     assert old_key not in new_keys and old_key not in config_file.read_text()
     assert repr(new_keys) in config_file.read_text()
@@ -163,3 +170,9 @@ def test_rotate_key_reseals_and_drops_the_old_key(app, session, team, tmp_path, 
     with pytest.raises(Exception):
         Sealer([old_key]).open(interview.notes_sealed)
     assert interview.version == 1  # re-sealing is not an edit
+    complaint = session.get(Complaint, complaint.id)
+    assert Sealer(new_keys).open(complaint.identity_sealed) == "Complainant Name"
+    with pytest.raises(Exception):
+        Sealer([old_key]).open(complaint.text_sealed)
+    attachment = session.scalar(select(ComplaintAttachment))
+    assert open_attachment(Sealer(new_keys), attachment)[1] == png_bytes()

@@ -29,6 +29,13 @@ from npmtool.models.recommendations import (
     RecommendationEvent,
     Verification,
 )
+from npmtool.models.complaints import (
+    Complaint,
+    ComplaintAttachment,
+    ComplaintBoxOpening,
+    ComplaintEvent,
+    RateLimitHit,
+)
 
 __all__ = [
     "Answer", "CustodyEvent", "Evidence", "EvidenceFile", "FollowUp", "Interview", "VisitChecklist",
@@ -37,4 +44,5 @@ __all__ = [
     "LegalSource", "LoginAttempt", "Membership", "Region", "User", "Visit", "VisitMember", "VisitType",
     "AuthorityResponse", "DeadlineRevision", "Finding", "Recommendation", "RecommendationDocument",
     "RecommendationEvent", "Verification", "GeneratedReport",
+    "Complaint", "ComplaintAttachment", "ComplaintBoxOpening", "ComplaintEvent", "RateLimitHit",
 ]

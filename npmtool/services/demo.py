@@ -93,6 +93,10 @@ def load_demo(session: Session, today: date | None = None, seed: int = 2026) -> 
                     result.answers += _answers(session, rng, visit)
                     if index == 0:
                         result.interviews += _interview(session, visit)
+    from npmtool.services.demo_recommendations import load_demo_recommendations  # findings → recommendations
+    load_demo_recommendations(session, today)
+    from npmtool.services.demo_complaints import load_demo_complaints  # every complaint channel
+    load_demo_complaints(session, today)
     session.commit()
     return result
 

@@ -117,23 +117,3 @@ class OpenedInterview:
 
 def open_interview(interview: Interview, sealer: Sealer) -> OpenedInterview:
     return OpenedInterview(interview, sealer.open(interview.notes_sealed), sealer.open(interview.identity_sealed))
-
-
-def reseal_all(session: Session, sealer: Sealer, batch: int = 500) -> int:
-    """Re-encrypt every sealed field under the sealer's newest key."""
-    done = 0
-    last_id = 0
-    while True:
-        rows = session.scalars(select(Interview).where(Interview.id > last_id).order_by(Interview.id).limit(batch)).all()
-        if not rows:
-            break
-        for interview in rows:
-            # Direct column updates: re-sealing is not an edit, so the version stays.
-            session.execute(Interview.__table__.update().where(Interview.__table__.c.id == interview.id).values(
-                notes_sealed=sealer.reseal(interview.notes_sealed),
-                identity_sealed=sealer.reseal(interview.identity_sealed)))
-            done += 1
-            last_id = interview.id
-        session.commit()
-        session.expire_all()
-    return done

@@ -173,6 +173,8 @@ class Preparation:
     # Answers rated partly / not yet at the previous visits: what was found wanting.
     earlier_findings: list[Answer] = field(default_factory=list)
     follow_ups: list[FollowUp] = field(default_factory=list)
+    # The facility's open recommendations, to check on site (at most 50).
+    open_recommendations: list = field(default_factory=list)
 
 
 def preparation(session: Session, visit: Visit, limit: int = 5) -> Preparation:
@@ -190,7 +192,9 @@ def preparation(session: Session, visit: Visit, limit: int = 5) -> Preparation:
         select(FollowUp).where(FollowUp.facility_id == visit.facility_id, FollowUp.status == "open",
                                FollowUp.source_visit_id != visit.id)
         .order_by(FollowUp.id)).all()
-    return Preparation(list(earlier), list(findings), list(follow_ups))
+    from npmtool.services.follow_up import open_recommendations
+
+    return Preparation(list(earlier), list(findings), list(follow_ups), open_recommendations(session, visit))
 
 
 def resolve_follow_up(session: Session, user: Any, follow_up: FollowUp, visit: Visit, outcome: str) -> FollowUp:

@@ -1,16 +1,18 @@
 /* Service worker: keeps a visit's checklist usable inside walls with no network.
  *
- * Static files are served from the cache first. Checklist and preparation
- * pages are fetched from the network and their last good copy is kept, so a
- * page opened once before entering can be reopened without a connection;
+ * Static files are served from the cache first. Checklist, preparation and
+ * follow-up pages (the facility's open recommendations) are fetched from
+ * the network and their last good copy is kept, so a page opened once
+ * before entering can be reopened without a connection;
  * answers typed meanwhile wait in localStorage (checklist.js) and are sent
  * when the connection returns. Interview pages and photos are never cached:
  * they must not stay on a tablet that could be taken. */
 "use strict";
 
 var CACHE = "npmtool-v1";
-var STATIC = ["/static/npmtool.css", "/static/checklist.js", "/static/forms.js", "/static/favicon.svg"];
-var OFFLINE_PAGES = /^\/visits\/\d+\/(checklist|prepare)$|^\/visits\/\d+$/;
+var STATIC = ["/static/npmtool.css", "/static/checklist.js", "/static/forms.js", "/static/favicon.svg",
+              "/static/findings.css"];
+var OFFLINE_PAGES = /^\/visits\/\d+\/(checklist|prepare|follow-up)$|^\/visits\/\d+$/;
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) { return cache.addAll(STATIC); }));

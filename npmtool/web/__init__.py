@@ -16,9 +16,11 @@ from npmtool.web.labels import register_labels
 
 
 def register_web(app: Flask) -> None:
-    from npmtool.web import admin, auth, evidence, facilities, main, visits
+    from npmtool.web import (admin, auth, complaints, council, evidence, facilities, findings, main,
+                             recommendation_list, recommendations, reports, visits)
 
-    for module in (auth, main, facilities, visits, admin, evidence):
+    for module in (auth, main, facilities, visits, admin, evidence, findings, recommendations, complaints,
+                   recommendation_list, council, reports):
         app.register_blueprint(module.bp)
 
     login_manager.login_view = "auth.login"

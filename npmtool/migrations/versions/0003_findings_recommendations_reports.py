@@ -115,7 +115,14 @@ def upgrade() -> None:
     with op.batch_alter_table('recommendation', schema=None) as batch_op:
         batch_op.create_index('ix_recommendation_authority_status', ['authority_id', 'status'], unique=False)
         batch_op.create_index('ix_recommendation_country_status_deadline', ['country_code', 'status', 'current_deadline'], unique=False)
-        batch_op.create_index('ix_recommendation_issued_on', ['issued_on'], unique=False)
+        batch_op.create_index('ix_recommendation_issued_on', ['issued_on'], unique=False, postgresql_include=[
+            'country_code', 'status', 'current_deadline', 'assessment', 'region_id', 'authority_id',
+            'facility_type_id', 'topic', 'priority'])
+        batch_op.create_index('ix_recommendation_current_deadline', ['current_deadline', 'id'], unique=False)
+        batch_op.create_index('ix_recommendation_implemented_on', ['implemented_on'], unique=False,
+                              postgresql_include=['issued_on', 'country_code', 'region_id'],
+                              postgresql_where=sa.text('implemented_on IS NOT NULL'),
+                              sqlite_where=sa.text('implemented_on IS NOT NULL'))
         batch_op.create_index('ix_recommendation_region_status', ['region_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_recommendation_source_visit_id'), ['source_visit_id'], unique=False)
         batch_op.create_index('ix_recommendation_type_status', ['facility_type_id', 'status'], unique=False)
@@ -282,6 +289,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_recommendation_source_visit_id'))
         batch_op.drop_index('ix_recommendation_region_status')
         batch_op.drop_index('ix_recommendation_issued_on')
+        batch_op.drop_index('ix_recommendation_implemented_on')
+        batch_op.drop_index('ix_recommendation_current_deadline')
         batch_op.drop_index('ix_recommendation_country_status_deadline')
         batch_op.drop_index('ix_recommendation_authority_status')
 
