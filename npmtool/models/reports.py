@@ -13,8 +13,6 @@ from npmtool.models.base import Base, utcnow
 from npmtool.models.users import User
 from npmtool.models.visits import Visit
 
-REPORT_OUTPUTS = ("html", "docx", "pdf")
-REPORT_SCOPES = ("visit", "period")
 
 
 class GeneratedReport(Base):
@@ -26,6 +24,7 @@ class GeneratedReport(Base):
     country_code: Mapped[str] = mapped_column(ForeignKey("country.code"))
     # The plugin's report format code, e.g. "annual_consolidated".
     format_code: Mapped[str] = mapped_column(String(60))
+    # visit / annual / period, as the plugin's format declares (plugins.REPORT_SCOPES).
     scope: Mapped[str] = mapped_column(String(10))
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"))
     period_start: Mapped[date | None]
