@@ -236,7 +236,8 @@ def demo_command() -> None:
     for username, role, password in result.accounts:
         click.echo(f"  {username:<14} {role:<12} {password}")
     click.echo(f"Demo: {result.figures} facility figures, {result.visits} visits with {result.answers} answers, "
-               f"{result.interviews} interviews.")
+               f"{result.interviews} interviews, {result.recommendations} recommendations, "
+               f"{result.complaints} complaints.")
 
 
 @click.command("rotate-key")

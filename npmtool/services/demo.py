@@ -23,6 +23,8 @@ from npmtool.models import (
     VisitMember,
     VisitType,
 )
+from npmtool.services.demo_complaints import load_demo_complaints
+from npmtool.services.demo_recommendations import load_demo_recommendations
 from npmtool.services.interviews import InterviewInput, record_interview
 from npmtool.services.users import create_user, generate_password
 from npmtool.services.visits import attach_checklists
@@ -51,6 +53,8 @@ class DemoResult:
     visits: int = 0
     answers: int = 0
     interviews: int = 0
+    recommendations: int = 0
+    complaints: int = 0
 
 
 def load_demo(session: Session, today: date | None = None, seed: int = 2026) -> DemoResult | None:
@@ -93,10 +97,10 @@ def load_demo(session: Session, today: date | None = None, seed: int = 2026) -> 
                     result.answers += _answers(session, rng, visit)
                     if index == 0:
                         result.interviews += _interview(session, visit)
-    from npmtool.services.demo_recommendations import load_demo_recommendations  # findings → recommendations
-    load_demo_recommendations(session, today)
-    from npmtool.services.demo_complaints import load_demo_complaints  # every complaint channel
-    load_demo_complaints(session, today)
+    # Findings → recommendations with their histories, then complaints from
+    # every channel (they link to those visits and recommendations).
+    result.recommendations = load_demo_recommendations(session, today)
+    result.complaints = load_demo_complaints(session, today)
     session.commit()
     return result
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from npmtool.i18n import tr
 from npmtool.models import Authority, AuthorityResponse, Recommendation, RecommendationEvent
-from npmtool.services.recommendation_queries import RecommendationFilters, filter_clauses, recommendation_query
+from npmtool.services.recommendation_queries import RecommendationFilters, recommendation_query
 
 PACK_PRIORITIES = ("urgent", "high")
 # A pack is read at a meeting: beyond this the council needs the list, not paper.

@@ -7,7 +7,7 @@ reads the same declarations."""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable, TypeVar
 
 from flask import abort, current_app, request
 from flask_login import current_user
@@ -49,3 +49,18 @@ def enforce_access() -> None:
         return current_app.login_manager.unauthorized()
     if current_user.role not in roles:
         abort(403)
+
+
+Row = TypeVar("Row")
+
+
+def load_or_abort(model: type[Row], row_id: int, may_read: Callable[[Any, Row], bool]) -> Row:
+    """The row, 404 if there is none, 403 if the signed-in user may not read it."""
+    from npmtool.extensions import db
+
+    row = db.session.get(model, row_id)
+    if row is None:
+        abort(404)
+    if not may_read(current_user, row):
+        abort(403)
+    return row

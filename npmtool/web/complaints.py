@@ -58,7 +58,7 @@ from npmtool.services.complaint_risk import days_since, risk_ranking
 from npmtool.services.scope import facility_clause
 from npmtool.services.throttle import hit, is_limited, limit_key
 from npmtool.services.visits import TeamEntry, team_candidates
-from npmtool.web.access import PUBLIC, allow
+from npmtool.web.access import PUBLIC, allow, load_or_abort
 from npmtool.web.saving import attempt
 
 bp = Blueprint("complaints", __name__)
@@ -347,12 +347,7 @@ def new():
 # -- one complaint ------------------------------------------------------------
 
 def _load(complaint_id: int) -> Complaint:
-    complaint = db.session.get(Complaint, complaint_id)
-    if complaint is None:
-        abort(404)
-    if not service.can_read_complaint(current_user, complaint):
-        abort(403)
-    return complaint
+    return load_or_abort(Complaint, complaint_id, service.can_read_complaint)
 
 
 def _managed(complaint_id: int) -> Complaint:
@@ -575,12 +570,7 @@ def new_box_opening():
 
 
 def _load_opening(opening_id: int) -> ComplaintBoxOpening:
-    opening = db.session.get(ComplaintBoxOpening, opening_id)
-    if opening is None:
-        abort(404)
-    if not _visible_facility(opening.facility):
-        abort(403)
-    return opening
+    return load_or_abort(ComplaintBoxOpening, opening_id, lambda _user, opening: _visible_facility(opening.facility))
 
 
 def _letter_form(opening: ComplaintBoxOpening) -> LetterForm:

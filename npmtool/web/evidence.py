@@ -24,7 +24,7 @@ from npmtool.models import ChecklistItem, Evidence, Interview, User, Visit, Visi
 from npmtool.services import evidence as service
 from npmtool.services.evidence_store import current_store
 from npmtool.services.visit_access import can_read_confidential, can_read_visit, can_work_on_visit
-from npmtool.web.access import allow
+from npmtool.web.access import allow, load_or_abort
 from npmtool.web.visits import load_visit
 
 bp = Blueprint("evidence", __name__)
@@ -39,12 +39,7 @@ MAX_BOX_ROWS = service.MAX_REDACTIONS + EMPTY_BOX_ROWS
 # -- loading and access ---------------------------------------------------------
 
 def _evidence(evidence_id: int) -> Evidence:
-    evidence = db.session.get(Evidence, evidence_id)
-    if evidence is None:
-        abort(404)
-    if not can_read_visit(current_user, evidence.visit):
-        abort(403)
-    return evidence
+    return load_or_abort(Evidence, evidence_id, lambda user, evidence: can_read_visit(user, evidence.visit))
 
 
 def _int(value: str | None) -> int | None:

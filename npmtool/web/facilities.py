@@ -19,7 +19,7 @@ from npmtool.services import facilities as service
 from npmtool.services.geo import geocode
 from npmtool.services.importing import ImportFileError, import_facilities, template_csv
 from npmtool.services.scope import can_edit_facility, can_see_facility
-from npmtool.web.access import allow
+from npmtool.web.access import allow, load_or_abort
 
 bp = Blueprint("facilities", __name__, url_prefix="/facilities")
 
@@ -52,12 +52,7 @@ def _reference_choices(countries: list[Country]):
 
 
 def _get_facility(facility_id: int) -> Facility:
-    facility = db.session.get(Facility, facility_id)
-    if facility is None:
-        abort(404)
-    if not can_see_facility(current_user, facility):
-        abort(403)
-    return facility
+    return load_or_abort(Facility, facility_id, can_see_facility)
 
 
 @bp.route("/")

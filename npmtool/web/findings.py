@@ -7,7 +7,7 @@ council members read confirmed findings only, never interview codes."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -27,7 +27,7 @@ from npmtool.services import follow_up as follow_up_service
 from npmtool.services.recommendation_access import can_manage_recommendation
 from npmtool.services.scope import can_see_facility
 from npmtool.services.visit_access import can_read_confidential, can_read_visit
-from npmtool.web.access import allow
+from npmtool.web.access import allow, load_or_abort
 from npmtool.web.saving import attempt
 
 bp = Blueprint("findings", __name__)
@@ -43,28 +43,13 @@ def _int(value: str | None) -> int:
     return int(value) if value.isdigit() else -1
 
 
-def _endpoint(name: str) -> bool:
-    """Pages of other modules are linked only when they are installed."""
-    return name in current_app.view_functions
-
-
 def _visit(visit_id: int) -> Visit:
-    visit = db.session.get(Visit, visit_id)
-    if visit is None:
-        abort(404)
-    if not service.can_read_findings(current_user, visit):
-        abort(403)
-    return visit
+    return load_or_abort(Visit, visit_id, service.can_read_findings)
 
 
 def _finding(finding_id: int) -> Finding:
     """A finding the signed-in user may edit (403 otherwise)."""
-    finding = db.session.get(Finding, finding_id)
-    if finding is None:
-        abort(404)
-    if not can_read_visit(current_user, finding.visit):
-        abort(403)
-    return finding
+    return load_or_abort(Finding, finding_id, lambda user, finding: can_read_visit(user, finding.visit))
 
 
 # -- the visit's findings -----------------------------------------------------------
@@ -77,15 +62,13 @@ def visit_findings(visit_id: int):
     rows = service.visit_findings(db.session, current_user, visit)
     groups = [(status, [f for f in rows if f.status == status]) for status in GROUP_ORDER]
     groups = [(status, items) for status, items in groups if items]
-    can_recommend = (_endpoint("recommendations.new") and can_manage_recommendation(current_user)
-                     and can_see_facility(current_user, visit.facility))
+    can_recommend = can_manage_recommendation(current_user) and can_see_facility(current_user, visit.facility)
     return render_template(
         "findings/index.html", visit=visit, groups=groups, total=len(rows),
         can_edit=service.can_edit_findings(current_user, visit), can_recommend=can_recommend,
         show_codes=can_read_confidential(current_user, visit), show_photos=can_read_visit(current_user, visit),
         draft_form=DraftFindingsForm(), status_form=FindingStatusForm(), status_labels=FINDING_STATUS_LABELS,
-        source_labels=FINDING_SOURCE_LABELS, council=current_user.role == "council",
-        link_recommendations=_endpoint("recommendations.detail"))
+        source_labels=FINDING_SOURCE_LABELS, council=current_user.role == "council")
 
 
 @bp.route("/visits/<int:visit_id>/findings/draft", methods=["POST"])
@@ -206,11 +189,7 @@ def set_status(finding_id: int):
 @bp.route("/visits/<int:visit_id>/follow-up", methods=["GET", "POST"])
 @allow(*VISIT_READERS)
 def follow_up(visit_id: int):
-    visit = db.session.get(Visit, visit_id)
-    if visit is None:
-        abort(404)
-    if not can_read_visit(current_user, visit):
-        abort(403)
+    visit = load_or_abort(Visit, visit_id, can_read_visit)
     can_record = follow_up_service.can_record_verdicts(current_user, visit)
     failed: dict[int, VerdictForm] = {}
     status = 200
@@ -244,5 +223,4 @@ def follow_up(visit_id: int):
         forms[rec.id] = form
     return render_template(
         "findings/follow_up.html", visit=visit, rows=rows, forms=forms, failed=failed, photos=photos,
-        can_record=can_record, reprisal_checks=follow_up_service.open_reprisal_checks(db.session, visit),
-        link_recommendations=_endpoint("recommendations.detail")), status
+        can_record=can_record, reprisal_checks=follow_up_service.open_reprisal_checks(db.session, visit)), status

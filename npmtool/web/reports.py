@@ -24,7 +24,7 @@ from npmtool.services import reports as service
 from npmtool.services.evidence_store import current_store
 from npmtool.services.scope import facility_clause
 from npmtool.services.visit_access import can_read_visit, is_team_member
-from npmtool.web.access import allow
+from npmtool.web.access import allow, load_or_abort
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -232,12 +232,7 @@ def _format_titles() -> dict[tuple[str, str], dict]:
 
 
 def _generated(report_id: int) -> GeneratedReport:
-    report = db.session.get(GeneratedReport, report_id)
-    if report is None:
-        abort(404)
-    if not can_read_generated(report):
-        abort(403)
-    return report
+    return load_or_abort(GeneratedReport, report_id, lambda _user, report: can_read_generated(report))
 
 
 @bp.get("/generated/<int:report_id>")

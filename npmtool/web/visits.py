@@ -31,7 +31,7 @@ from npmtool.services.visit_access import (
     can_read_visit,
     can_work_on_visit,
 )
-from npmtool.web.access import allow
+from npmtool.web.access import allow, load_or_abort
 from npmtool.web.saving import attempt
 
 bp = Blueprint("visits", __name__)
@@ -41,12 +41,7 @@ TEAM = ("coordinator", "monitor")
 
 def load_visit(visit_id: int) -> Visit:
     """The visit, or 404; 403 if the signed-in user may not read it."""
-    visit = db.session.get(Visit, visit_id)
-    if visit is None:
-        abort(404)
-    if not can_read_visit(current_user, visit):
-        abort(403)
-    return visit
+    return load_or_abort(Visit, visit_id, can_read_visit)
 
 
 def _version(value: str | None) -> int:
