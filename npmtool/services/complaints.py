@@ -42,6 +42,8 @@ from npmtool.models.complaints import COMPLAINT_STATUSES, FILERS
 from npmtool.models.users import SCOPED_ROLES
 from npmtool.services import ServiceError, StaleEdit, actor_id, audit
 from npmtool.services.visits import TeamEntry, plan_visit
+from npmtool.services.evidence import NotAnImage, open_checked, receive
+from npmtool.services.scope import can_see_facility
 
 MAX_TEXT = 20_000
 MAX_SHORT = 500
@@ -177,8 +179,6 @@ class Limits:
 def check_attachment(upload: Upload, limits: Limits) -> str:
     """The media type of an acceptable attachment; refuses anything else with
     the same checks as photo evidence (images) or a PDF's own structure."""
-    from npmtool.services.evidence import NotAnImage, open_checked, receive
-
     data = upload.data
     if len(data) > limits.attachment_bytes:
         raise ServiceError(_l("%(name)s is larger than %(limit)s MB.", name=upload.filename,
@@ -309,7 +309,7 @@ def record_box_opening(session: Session, user: Any, data: BoxOpeningInput,
                        today: date | None = None) -> ComplaintBoxOpening:
     today = today or date.today()
     facility = session.get(Facility, data.facility_id)
-    if facility is None or not can_manage_complaint(user) or not _facility_in_scope(user, facility):
+    if facility is None or not can_manage_complaint(user) or not can_see_facility(user, facility):
         raise ServiceError(_l("Choose a facility in your regions."))
     if not data.box_label.strip():
         raise ServiceError(_l("Say which box was opened (e.g. its sector or number)."))
@@ -354,12 +354,6 @@ def add_box_letter(session: Session, user: Any, opening: ComplaintBoxOpening, da
     complaint, _code = file_complaint(session, user, data, sealer, secret=secret, catalogue=catalogue,
                                       limits=limits, with_code=False, box_opening=opening, plugins=plugins)
     return complaint
-
-
-def _facility_in_scope(user: Any, facility: Facility) -> bool:
-    from npmtool.services.scope import can_see_facility
-
-    return can_see_facility(user, facility)
 
 
 # -- triage -----------------------------------------------------------------

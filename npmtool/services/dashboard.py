@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from npmtool.models import Authority, FacilityType, Recommendation, RecommendationEvent, Region
 from npmtool.models.recommendations import PRIORITIES, TOPICS
 from npmtool.services.recommendation_queries import RecommendationFilters, filter_clauses
+from npmtool.i18n import tr
 
 GRANULARITIES = ("year", "quarter")
 DIMENSIONS = ("region", "authority", "facility_type", "topic", "priority")
@@ -243,8 +244,6 @@ def _fields(filters: RecommendationFilters) -> dict[str, Any]:
 
 
 def _reference_labels(session: Session, raw: dict[str, list]) -> dict[str, dict]:
-    from npmtool.i18n import tr
-
     labels: dict[str, dict] = {}
     for dim, model in (("region", Region), ("authority", Authority), ("facility_type", FacilityType)):
         ids = [row[0] for row in raw[dim] if row[0] is not None]

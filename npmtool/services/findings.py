@@ -22,6 +22,7 @@ from npmtool.models.recommendations import TOPICS, Finding, finding_answer
 from npmtool.services import ServiceError, StaleEdit, actor_id, audit
 from npmtool.services.scope import can_see_facility
 from npmtool.services.visit_access import can_read_visit
+from npmtool.services import recommendations
 
 # Findings stay editable until the visit's report is sent: reviewers may ask
 # the team to reword or dismiss one.
@@ -191,8 +192,6 @@ def draft_findings_from_answers(session: Session, user: Any, visit: Visit) -> li
     audit.record(session, user, "findings.drafted", "visit", visit.id, finding_ids=[f.id for f in created],
                  repeated=[f.id for f in created if f.repeated])
     session.commit()
-
-    from npmtool.services import recommendations
 
     for rec, code in to_escalate.values():
         # The team drafting the findings may escalate with the "repeated" flag

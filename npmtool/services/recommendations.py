@@ -55,6 +55,7 @@ from npmtool.services.recommendation_access import (
     can_verify_at_visit,
 )
 from npmtool.services.scope import can_see_facility
+from npmtool.services.evidence_store import store_for
 
 VERDICTS = ("implemented", "partially_implemented", "not_implemented", "no_longer_applicable")
 # What the assessment becomes when a closed recommendation is reopened: it
@@ -578,8 +579,6 @@ def add_document(session: Session, user: Any, rec: Recommendation, *, filename: 
                  config: Any | None = None, commit: bool = True) -> RecommendationDocument:
     """File a PDF or image. ``commit=False`` lets a response or verification
     save it together with itself (or not at all)."""
-    from npmtool.services.evidence_store import store_for  # the same write-once store as photos
-
     _require(can_manage_recommendation(user, rec), _l("You cannot file documents for this recommendation."))
     config = config if config is not None else current_app.config
     if len(data or b"") > config["EVIDENCE_MAX_BYTES"]:
@@ -598,6 +597,4 @@ def add_document(session: Session, user: Any, rec: Recommendation, *, filename: 
 
 
 def open_document(document: RecommendationDocument, config: Any | None = None):
-    from npmtool.services.evidence_store import store_for
-
     return store_for(config if config is not None else current_app.config).open(document.sha256)

@@ -188,13 +188,12 @@ def preparation(session: Session, visit: Visit, limit: int = 5) -> Preparation:
             select(Answer).options(selectinload(Answer.item))
             .where(Answer.visit_id.in_([v.id for v in earlier]), Answer.rating.in_(("partly", "not_yet")))
             .order_by(Answer.visit_id.desc(), Answer.item_id).limit(50)).all()
-    follow_ups = session.scalars(
-        select(FollowUp).where(FollowUp.facility_id == visit.facility_id, FollowUp.status == "open",
-                               FollowUp.source_visit_id != visit.id)
-        .order_by(FollowUp.id)).all()
-    from npmtool.services.follow_up import open_recommendations
+    # Imported here: the follow-up service builds on the findings and
+    # recommendation services, which sit above this module.
+    from npmtool.services.follow_up import open_recommendations, open_reprisal_checks
 
-    return Preparation(list(earlier), list(findings), list(follow_ups), open_recommendations(session, visit))
+    return Preparation(list(earlier), list(findings), open_reprisal_checks(session, visit),
+                       open_recommendations(session, visit))
 
 
 def resolve_follow_up(session: Session, user: Any, follow_up: FollowUp, visit: Visit, outcome: str) -> FollowUp:

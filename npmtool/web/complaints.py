@@ -60,6 +60,8 @@ from npmtool.services.throttle import hit, is_limited, limit_key
 from npmtool.services.visits import TeamEntry, team_candidates
 from npmtool.web.access import PUBLIC, allow, load_or_abort
 from npmtool.web.saving import attempt
+from npmtool.services.scope import can_see_facility
+from npmtool.services import audit
 
 bp = Blueprint("complaints", __name__)
 
@@ -153,8 +155,6 @@ def _facility_search(form, scoped: bool) -> None:
 
 
 def _visible_facility(facility: Facility) -> bool:
-    from npmtool.services.scope import can_see_facility
-
     return can_see_facility(current_user, facility)
 
 
@@ -508,8 +508,6 @@ def attachment(complaint_id: int, attachment_id: int):
     if item is None or item.complaint_id != complaint.id:
         abort(404)
     filename, data = service.open_attachment(sealer(), item)
-    from npmtool.services import audit
-
     audit.record(db.session, current_user, "complaint.attachment_opened", "complaint", complaint.id,
                  attachment_id=item.id)
     db.session.commit()
